@@ -1,0 +1,222 @@
+//! The only code that knows the AWS SDK: one shared HTTP client, one set of
+//! credentials and one Bedrock client per account, the region set per call,
+//! and retry state per account × region.
+
+mod convert;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region as SdkRegion, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_sdk_bedrock::config::retry::{RetryConfig, RetryPartition};
+use aws_sdk_bedrock::config::timeout::TimeoutConfig;
+use aws_smithy_http_client::tls;
+use tokio::sync::OnceCell;
+
+use crate::engine::{ApiError, Location, LoggingApi};
+use crate::fleet::{AccountId, Settings};
+use crate::logging::LoggingConfig;
+pub use convert::api_error;
+
+/// How fleet talks to AWS.
+#[derive(Clone, Debug)]
+pub struct AwsOptions {
+    /// Overrides `AWS_ENDPOINT_URL` (the demo points it at its emulator).
+    pub endpoint_url: Option<String>,
+    /// Overrides the credential chain (the demo uses fixed test keys).
+    pub static_credentials: Option<(String, String)>,
+    pub connect_timeout: Duration,
+    /// Time for one attempt of one call.
+    pub attempt_timeout: Duration,
+    /// Time for one call, retries included.
+    pub operation_timeout: Duration,
+    pub max_attempts: u32,
+    pub settings: Settings,
+}
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        AwsOptions {
+            endpoint_url: None,
+            static_credentials: None,
+            connect_timeout: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(20),
+            operation_timeout: Duration::from_secs(90),
+            max_attempts: 8,
+            settings: Settings::default(),
+        }
+    }
+}
+
+type ClientCell = Arc<OnceCell<Result<aws_sdk_bedrock::Client, ApiError>>>;
+
+/// Sessions for every account of a run.
+pub struct Aws {
+    base: SdkConfig,
+    sts: aws_sdk_sts::Client,
+    settings: Settings,
+    caller: OnceCell<Result<AccountId, ApiError>>,
+    clients: Mutex<HashMap<AccountId, ClientCell>>,
+}
+
+impl Aws {
+    /// Loads the standard AWS configuration (profile, environment, SSO,
+    /// instance role, `AWS_ENDPOINT_URL`) with one shared HTTP client and
+    /// explicit timeouts and retries.
+    pub async fn connect(options: AwsOptions) -> Aws {
+        // One HTTP client for every SDK client: the SDK otherwise gives each
+        // client its own connection pool, and connections churn.
+        let http_client = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+            .build_https();
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(options.connect_timeout)
+            .operation_attempt_timeout(options.attempt_timeout)
+            .operation_timeout(options.operation_timeout)
+            .build();
+        let retries = RetryConfig::standard()
+            .with_max_attempts(options.max_attempts.max(1))
+            .with_initial_backoff(Duration::from_millis(200))
+            .with_max_backoff(Duration::from_secs(10));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client)
+            .timeout_config(timeouts)
+            .retry_config(retries);
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some((key, secret)) = &options.static_credentials {
+            loader = loader.credentials_provider(Credentials::new(key, secret, None, None, "fleet"));
+        }
+        let mut base = loader.load().await;
+        if base.region().is_none() {
+            // STS needs some region; Bedrock calls set theirs per call.
+            base = base.into_builder().region(SdkRegion::from_static("us-east-1")).build();
+        }
+        Aws {
+            sts: aws_sdk_sts::Client::new(&base),
+            base,
+            settings: options.settings,
+            caller: OnceCell::new(),
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The account the base credentials belong to (sts:GetCallerIdentity,
+    /// asked once).
+    pub async fn caller_account(&self) -> Result<AccountId, ApiError> {
+        self.caller
+            .get_or_init(|| async {
+                let identity = self.sts.get_caller_identity().send().await.map_err(api_error)?;
+                identity
+                    .account()
+                    .and_then(AccountId::parse)
+                    .ok_or_else(|| ApiError::new("InvalidIdentity", "sts:GetCallerIdentity returned no account id"))
+            })
+            .await
+            .clone()
+    }
+
+    /// The Bedrock client for an account: the caller's own credentials for
+    /// its own account, otherwise one AssumeRole shared by all its regions.
+    async fn client(&self, at: Location<'_>) -> Result<aws_sdk_bedrock::Client, ApiError> {
+        let cell = {
+            let mut clients = self.clients.lock().expect("client map lock poisoned");
+            clients.entry(at.account_id.clone()).or_default().clone()
+        };
+        cell.get_or_init(|| self.open_account(at)).await.clone()
+    }
+
+    async fn open_account(&self, at: Location<'_>) -> Result<aws_sdk_bedrock::Client, ApiError> {
+        let caller = self.caller_account().await?;
+        if &caller == at.account_id {
+            return Ok(aws_sdk_bedrock::Client::new(&self.base));
+        }
+        let Some(role_arn) = at.role_arn else {
+            return Err(ApiError::new(
+                "NoRoleToAssume",
+                format!(
+                    "account {} has no role_arn and fleet.role_name is unset, but the caller is account {caller}; set role_name in [fleet] or role_arn for this account",
+                    at.account_id
+                ),
+            ));
+        };
+        let session_name = self.settings.session_name.as_deref().unwrap_or("fleet");
+        let assumed = self
+            .sts
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(session_name)
+            .set_external_id(self.settings.external_id.clone())
+            .duration_seconds(3600)
+            .send()
+            .await
+            .map_err(|err| {
+                let err = api_error(err);
+                ApiError::new(err.code, format!("cannot assume {role_arn}: {}", err.message))
+            })?;
+        let credentials = assumed
+            .credentials()
+            .ok_or_else(|| ApiError::new("AssumeRoleFailed", format!("sts:AssumeRole on {role_arn} returned no credentials")))?;
+        let credentials = Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            Some(credentials.session_token().to_owned()),
+            std::time::SystemTime::try_from(*credentials.expiration()).ok(),
+            "fleet-assume-role",
+        );
+        let config = aws_sdk_bedrock::config::Builder::from(&self.base)
+            .credentials_provider(credentials)
+            .build();
+        Ok(aws_sdk_bedrock::Client::from_conf(config))
+    }
+}
+
+/// The per-call settings: the target's region, and retry state of its own so
+/// one throttled region does not slow the others.
+fn per_target(at: Location<'_>) -> aws_sdk_bedrock::config::Builder {
+    aws_sdk_bedrock::config::Builder::default()
+        .region(SdkRegion::new(at.region.as_str().to_owned()))
+        .retry_partition(RetryPartition::new(format!("fleet/{}/{}", at.account_id, at.region)))
+}
+
+impl LoggingApi for Aws {
+    async fn get(&self, at: Location<'_>) -> Result<Option<LoggingConfig>, ApiError> {
+        let client = self.client(at).await?;
+        let output = client
+            .get_model_invocation_logging_configuration()
+            .customize()
+            .config_override(per_target(at))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(output.logging_config().and_then(convert::from_sdk))
+    }
+
+    async fn put(&self, at: Location<'_>, config: &LoggingConfig) -> Result<(), ApiError> {
+        let client = self.client(at).await?;
+        client
+            .put_model_invocation_logging_configuration()
+            .logging_config(convert::to_sdk(config)?)
+            .customize()
+            .config_override(per_target(at))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+
+    async fn delete(&self, at: Location<'_>) -> Result<(), ApiError> {
+        let client = self.client(at).await?;
+        client
+            .delete_model_invocation_logging_configuration()
+            .customize()
+            .config_override(per_target(at))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,147 @@
+//! The command line, as clap derive definitions only.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::emulator::FaultRule;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  validate  0 valid               1 invalid
+  plan      0 success             1 error (a target unreadable, bad file)   2 changes, with --detailed-exitcode
+  apply     0 all applied+verified 1 anything failed, was stale, or was not attempted";
+
+/// Keep Amazon Bedrock model invocation logging consistent across every
+/// account and region of an AWS organisation.
+#[derive(Debug, Parser)]
+#[command(name = "fleet", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// The fleet file.
+    #[arg(short, long, global = true, default_value = "fleet.toml", value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// When to colour output (NO_COLOR is honoured by `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+
+    /// Print only results: no warnings, no progress.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Say more about what is happening, on stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the fleet file and print how many targets it manages; no network.
+    Validate,
+    /// Read every target and show what apply would change.
+    Plan(PlanArgs),
+    /// Write the targets that differ, from a fresh plan or a saved one.
+    Apply(ApplyArgs),
+    /// Run plan → apply → plan on the built-in example against a local emulator.
+    Demo,
+    /// Serve the local Bedrock + STS emulator.
+    Emulator(EmulatorArgs),
+}
+
+/// How fleet talks to AWS.
+#[derive(Clone, Debug, Args)]
+pub struct AwsArgs {
+    /// Calls in flight at once (default: [fleet] concurrency, else 64).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub concurrency: Option<u32>,
+
+    /// Attempts per call, first one included, for throttling, 5xx, timeouts
+    /// and dropped connections.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub max_attempts: u32,
+
+    /// Seconds to wait for a TCP/TLS connection.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub connect_timeout: f64,
+
+    /// Seconds for one call, retries included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 90.0)]
+    pub operation_timeout: f64,
+
+    /// Seconds for one attempt of one call.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    pub attempt_timeout: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Save the plan as JSON for `fleet apply PLAN`.
+    #[arg(long, value_name = "PLAN.json")]
+    pub out: Option<PathBuf>,
+
+    /// How to print the plan on stdout.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
+
+    /// Exit 2 when there are changes (0: none, 1: error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved by `fleet plan --out`: applied as reviewed, without a
+    /// prompt, or not at all if any target changed since.
+    #[arg(value_name = "PLAN.json")]
+    pub plan: Option<PathBuf>,
+
+    /// Apply without asking (needed when stdin is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// Start no new write after N writes failed.
+    #[arg(long, value_name = "N")]
+    pub max_failures: Option<usize>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (loopback only is sensible).
+    #[arg(long, default_value = "127.0.0.1:4599", value_name = "ADDR")]
+    pub listen: SocketAddr,
+
+    /// Latency added to every AWS call, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub latency_ms: u64,
+
+    /// Inject faults: KIND:RATE[:SCOPE], repeatable.
+    #[arg(long = "fault", value_name = "KIND:RATE[:SCOPE]")]
+    pub faults: Vec<FaultRule>,
+
+    /// Seed for fault decisions; the same seed gives the same faults.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}

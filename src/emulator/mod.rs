@@ -1,0 +1,180 @@
+//! A local emulator of the AWS calls fleet makes: Bedrock's model invocation
+//! logging configuration (restJson1) and STS GetCallerIdentity / AssumeRole
+//! (awsQuery), on one loopback HTTP/1.1 port that the unchanged AWS SDK
+//! reaches through `AWS_ENDPOINT_URL`.
+//!
+//! - `GET|PUT|DELETE /logging/modelinvocations`: Bedrock, with AWS's
+//!   validation and its default of true for every flag a Put omits.
+//! - `POST /` with `Action=GetCallerIdentity` or `Action=AssumeRole`: STS.
+//! - `GET|PUT /_emulator/state` (`{"ACCOUNT/REGION": loggingConfig}`) and
+//!   `GET|DELETE /_emulator/stats`: for tests and the benchmark; never
+//!   delayed or faulted.
+//!
+//! The caller's account comes from the SigV4 access key id (signatures are not
+//! checked): keys that AssumeRole issued address the role's account, any other
+//! key is [`DEFAULT_ACCOUNT`]. The region is the credential scope's. State is
+//! kept per account × region. Latency and [`FaultRule`]s apply to every AWS
+//! call; fault decisions are reproducible for a given seed (see [`FaultRule`]).
+
+mod bedrock;
+mod faults;
+mod identity;
+mod server;
+mod state;
+mod sts;
+
+use std::io::{self, Write};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpSocket;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use faults::{FaultKind, FaultRule, ParseFaultRuleError};
+pub use identity::{DEFAULT_ACCOUNT, DEFAULT_REGION};
+pub use state::{EmulatorStats, FaultCounts, InvalidStateError, RequestCounts};
+
+use state::Shared;
+
+/// How to run the emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorOptions {
+    /// Where to listen; port 0 picks a free port. Default `127.0.0.1:0`.
+    pub listen: SocketAddr,
+    /// Added to every AWS call (not to the admin endpoints). Default zero.
+    pub latency: Duration,
+    /// Tried in order for every AWS call; the first that fires decides.
+    pub faults: Vec<FaultRule>,
+    /// Makes fault decisions reproducible: the same seed, the same faults.
+    pub seed: u64,
+    /// How long a `slow` fault holds its answer. Default 30 s.
+    pub slow_delay: Duration,
+}
+
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        EmulatorOptions {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            latency: Duration::ZERO,
+            faults: Vec::new(),
+            seed: 0,
+            slow_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A running emulator. Dropping it, or [`RunningEmulator::shutdown`], stops
+/// the server and closes its connections.
+pub struct RunningEmulator {
+    /// The bound address (with the port chosen when `listen` had port 0).
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    accept_loop: JoinHandle<()>,
+}
+
+impl RunningEmulator {
+    /// The URL to give the SDK as `AWS_ENDPOINT_URL`, e.g. `http://127.0.0.1:4566`.
+    pub fn endpoint_url(&self) -> String {
+        let mut addr = self.addr;
+        // A wildcard address is not something a client can connect to.
+        if addr.ip().is_unspecified() {
+            addr.set_ip(Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}")
+    }
+
+    /// Request and fault counters, as `GET /_emulator/stats` returns them.
+    pub fn stats(&self) -> EmulatorStats {
+        self.shared.stats()
+    }
+
+    /// Every stored configuration, as `GET /_emulator/state` returns it.
+    pub fn state(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.shared.state_json()).expect("the state is JSON")
+    }
+
+    /// Replaces every stored configuration, as `PUT /_emulator/state` does;
+    /// returns how many targets are configured.
+    pub fn replace_state(&self, state: serde_json::Value) -> Result<usize, InvalidStateError> {
+        self.shared.replace_state_from_json(state.to_string().as_bytes())
+    }
+
+    /// Stops accepting, closes every connection, and waits for the listener to close.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.accept_loop.await;
+    }
+}
+
+/// Binds `opts.listen` and serves on the current tokio runtime until the
+/// returned handle is shut down or dropped.
+pub async fn start(opts: EmulatorOptions) -> io::Result<RunningEmulator> {
+    let socket = if opts.listen.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // Restarting on a fixed port must not wait for TIME_WAIT to expire.
+    socket.set_reuseaddr(true)?;
+    socket.bind(opts.listen)?;
+    // A deep backlog: benchmarks open a thousand connections at once.
+    let listener = socket.listen(4096)?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared::new(opts));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let accept_loop = tokio::spawn(server::accept_loop(listener, shared.clone(), shutdown_rx));
+    Ok(RunningEmulator {
+        addr,
+        shared,
+        shutdown,
+        accept_loop,
+    })
+}
+
+/// Runs the emulator for `fleet emulator`: prints one line, `listening on
+/// http://ADDR`, to stdout, then serves until Ctrl-C or SIGTERM.
+pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
+    let latency = opts.latency;
+    let faults: Vec<String> = opts.faults.iter().map(ToString::to_string).collect();
+    let seed = opts.seed;
+    let emulator = start(opts).await?;
+    let url = emulator.endpoint_url();
+
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "listening on {url}")?;
+    stdout.flush()?;
+    drop(stdout);
+
+    eprintln!("emulator: Bedrock model invocation logging + STS at {url}");
+    eprintln!("emulator: export AWS_ENDPOINT_URL={url}");
+    eprintln!("emulator: caller account {DEFAULT_ACCOUNT}; admin endpoints {url}/_emulator/state and {url}/_emulator/stats");
+    if !latency.is_zero() {
+        eprintln!("emulator: latency {} ms per AWS call", latency.as_millis());
+    }
+    if !faults.is_empty() {
+        eprintln!("emulator: faults {} (seed {seed})", faults.join(", "));
+    }
+
+    wait_for_signal().await?;
+    eprintln!("emulator: stopping");
+    emulator.shutdown().await;
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result,
+        _ = terminate.recv() => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> io::Result<()> {
+    tokio::signal::ctrl_c().await
+}

@@ -1,0 +1,324 @@
+//! The HTTP side: accepting connections, routing requests to Bedrock, STS or
+//! the admin endpoints, latency and fault injection.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use super::bedrock;
+use super::faults::{FaultKind, Operation};
+use super::identity::Caller;
+use super::state::Shared;
+use super::sts::{self, Form, StsError};
+
+const LOGGING_PATH: &str = "/logging/modelinvocations";
+const ADMIN_PREFIX: &str = "/_emulator/";
+/// Far above any real request; the Put body of a logging config is under 4 KiB.
+const MAX_AWS_BODY: usize = 1 << 20;
+/// Room for bulk seeding: 50,000 targets take about 15 MiB.
+const MAX_ADMIN_BODY: usize = 1 << 30;
+const EMPTY_OBJECT: &[u8] = b"{}";
+
+type Body = Full<Bytes>;
+
+/// Returned by the service to make hyper close the connection without
+/// writing a response: the `drop` fault.
+#[derive(Debug)]
+pub(crate) struct DroppedConnection;
+
+impl fmt::Display for DroppedConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection dropped by an emulated fault")
+    }
+}
+
+impl std::error::Error for DroppedConnection {}
+
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(serve_connection(stream, shared.clone(), shutdown.clone()));
+                }
+                Err(err) => {
+                    // Usually out of file descriptors; back off instead of spinning.
+                    eprintln!("emulator: accepting a connection failed: {err}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    // Responses are small and written whole; waiting for more to coalesce
+    // (Nagle) would only add delayed-ACK stalls on keep-alive connections.
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |request| handle(shared.clone(), request));
+    let connection = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        // Client resets and dropped-connection faults end here; neither is news.
+        _ = connection => {}
+        _ = shutdown.changed() => {}
+    }
+}
+
+/// A decoded AWS call.
+enum Call {
+    Get,
+    Put(Bytes),
+    Delete,
+    GetCallerIdentity,
+    AssumeRole(Form),
+}
+
+impl Call {
+    fn operation(&self) -> Operation {
+        match self {
+            Call::Get => Operation::Get,
+            Call::Put(_) => Operation::Put,
+            Call::Delete => Operation::Delete,
+            Call::GetCallerIdentity => Operation::GetCallerIdentity,
+            Call::AssumeRole(_) => Operation::AssumeRole,
+        }
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, DroppedConnection> {
+    let path = request.uri().path();
+    if let Some(admin_path) = path.strip_prefix(ADMIN_PREFIX) {
+        let admin_path = admin_path.to_owned();
+        return Ok(handle_admin(&shared, &admin_path, request).await);
+    }
+
+    let caller = Caller::from_headers(request.headers());
+    let call = match (request.method(), path) {
+        (&Method::GET, LOGGING_PATH) => Call::Get,
+        (&Method::DELETE, LOGGING_PATH) => Call::Delete,
+        (&Method::PUT, LOGGING_PATH) => match read_body(request.into_body(), MAX_AWS_BODY).await {
+            Ok(body) => Call::Put(body),
+            Err(message) => return Ok(bedrock_error(&shared, StatusCode::BAD_REQUEST, "ValidationException", &message)),
+        },
+        (_, LOGGING_PATH) => {
+            let message = format!("{} {LOGGING_PATH} is not an operation", request.method());
+            return Ok(bedrock_error(&shared, StatusCode::METHOD_NOT_ALLOWED, "UnknownOperationException", &message));
+        }
+        (&Method::POST, "/") => {
+            let form = match read_body(request.into_body(), MAX_AWS_BODY).await {
+                Ok(body) => Form::parse(&body),
+                Err(message) => return Ok(sts_error(&shared, &StsError::new(400, "MalformedInput", message))),
+            };
+            match form.get("Action") {
+                Some("GetCallerIdentity") => Call::GetCallerIdentity,
+                Some("AssumeRole") => Call::AssumeRole(form),
+                other => {
+                    let message = format!(
+                        "Could not find operation {} for version 2011-06-15",
+                        other.unwrap_or("(no Action)")
+                    );
+                    return Ok(sts_error(&shared, &StsError::new(400, "InvalidAction", message)));
+                }
+            }
+        }
+        (method, path) => {
+            let message = format!("the emulator serves no {method} {path}");
+            return Ok(bedrock_error(&shared, StatusCode::NOT_FOUND, "UnknownOperationException", &message));
+        }
+    };
+
+    let operation = call.operation();
+    shared.count_request(operation);
+    let target = caller.target();
+    let fault = match &call {
+        // A fault scoped to an account should make that account unreachable,
+        // so AssumeRole is matched against the role's account.
+        Call::AssumeRole(form) => match sts::role_account(form) {
+            Some(account) => shared.fault_for(&format!("{account}/{}", caller.region), operation),
+            None => shared.fault_for(&target, operation),
+        },
+        _ => shared.fault_for(&target, operation),
+    };
+
+    let latency = shared.options.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match fault {
+        None => {}
+        Some(FaultKind::Drop) => return Err(DroppedConnection),
+        Some(FaultKind::Slow) => tokio::time::sleep(shared.options.slow_delay).await,
+        Some(kind) => return Ok(fault_response(&shared, kind, operation, &caller)),
+    }
+
+    Ok(match call {
+        Call::Get => {
+            let body = shared
+                .logging_config_body(&target)
+                .unwrap_or_else(|| Bytes::from_static(EMPTY_OBJECT));
+            json_response(&shared, StatusCode::OK, body)
+        }
+        Call::Put(body) => match bedrock::parse_put(&body) {
+            Ok(config) => {
+                shared.put_logging_config(target, config);
+                json_response(&shared, StatusCode::OK, Bytes::from_static(EMPTY_OBJECT))
+            }
+            Err(message) => bedrock_error(&shared, StatusCode::BAD_REQUEST, "ValidationException", &message),
+        },
+        Call::Delete => {
+            shared.delete_logging_config(&target);
+            json_response(&shared, StatusCode::OK, Bytes::from_static(EMPTY_OBJECT))
+        }
+        Call::GetCallerIdentity => {
+            let request_id = shared.request_id();
+            xml_response(StatusCode::OK, &request_id, sts::get_caller_identity(&caller, &request_id))
+        }
+        Call::AssumeRole(form) => {
+            let request_id = shared.request_id();
+            match sts::assume_role(&form, &request_id) {
+                Ok(xml) => xml_response(StatusCode::OK, &request_id, xml),
+                Err(err) => sts_error(&shared, &err),
+            }
+        }
+    })
+}
+
+fn fault_response(shared: &Shared, kind: FaultKind, operation: Operation, caller: &Caller) -> Response<Body> {
+    let denied = format!(
+        "User: {} is not authorized to perform: {} in region {} because the region is not enabled for account {} (emulated fault)",
+        caller.arn(),
+        operation.action(),
+        caller.region,
+        caller.account
+    );
+    if operation.is_sts() {
+        let err = match kind {
+            FaultKind::Throttle => StsError::new(400, "Throttling", "Rate exceeded"),
+            FaultKind::Denied => StsError::new(403, "AccessDenied", denied),
+            _ => StsError::new(500, "InternalFailure", "An internal error occurred (emulated fault)"),
+        };
+        return sts_error(shared, &err);
+    }
+    match kind {
+        FaultKind::Throttle => bedrock_error(
+            shared,
+            StatusCode::TOO_MANY_REQUESTS,
+            "ThrottlingException",
+            "Too many requests, please wait before trying again.",
+        ),
+        FaultKind::Denied => bedrock_error(shared, StatusCode::FORBIDDEN, "AccessDeniedException", &denied),
+        _ => bedrock_error(
+            shared,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerException",
+            "Internal server error (emulated fault)",
+        ),
+    }
+}
+
+async fn handle_admin(shared: &Shared, path: &str, request: Request<Incoming>) -> Response<Body> {
+    let admin_error = |status, message: String| {
+        let body = serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default();
+        json_response(shared, status, body.into())
+    };
+    match (request.method(), path) {
+        (&Method::GET, "state") => json_response(shared, StatusCode::OK, shared.state_json().into()),
+        (&Method::PUT, "state") => {
+            let body = match read_body(request.into_body(), MAX_ADMIN_BODY).await {
+                Ok(body) => body,
+                Err(message) => return admin_error(StatusCode::BAD_REQUEST, message),
+            };
+            match shared.replace_state_from_json(&body) {
+                Ok(count) => {
+                    let body = format!("{{\"targets\":{count}}}");
+                    json_response(shared, StatusCode::OK, body.into())
+                }
+                Err(err) => admin_error(StatusCode::BAD_REQUEST, err.to_string()),
+            }
+        }
+        (&Method::GET, "stats") => {
+            let body = serde_json::to_vec(&shared.stats()).unwrap_or_default();
+            json_response(shared, StatusCode::OK, body.into())
+        }
+        (&Method::DELETE, "stats") => {
+            shared.reset_stats();
+            json_response(shared, StatusCode::OK, Bytes::from_static(EMPTY_OBJECT))
+        }
+        (method, _) => admin_error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no admin endpoint {method} {ADMIN_PREFIX}{path}; try GET or PUT {ADMIN_PREFIX}state, GET or DELETE {ADMIN_PREFIX}stats"
+            ),
+        ),
+    }
+}
+
+async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, String> {
+    Limited::new(body, limit)
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .map_err(|err| format!("could not read the request body: {err}"))
+}
+
+fn json_response(shared: &Shared, status: StatusCode, body: Bytes) -> Response<Body> {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(request_id) = HeaderValue::from_str(&shared.request_id()) {
+        headers.insert("x-amzn-requestid", request_id);
+    }
+    response
+}
+
+/// A restJson1 error: the code in `x-amzn-ErrorType`, the message in the body.
+fn bedrock_error(shared: &Shared, status: StatusCode, code: &'static str, message: &str) -> Response<Body> {
+    let body = serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default();
+    let mut response = json_response(shared, status, body.into());
+    response
+        .headers_mut()
+        .insert("x-amzn-errortype", HeaderValue::from_static(code));
+    response
+}
+
+fn xml_response(status: StatusCode, request_id: &str, xml: String) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(xml)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(request_id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", request_id);
+    }
+    response
+}
+
+fn sts_error(shared: &Shared, err: &StsError) -> Response<Body> {
+    let request_id = shared.request_id();
+    let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);
+    xml_response(status, &request_id, err.to_xml(&request_id))
+}

@@ -1,0 +1,256 @@
+//! What the emulator remembers: one logging configuration per account × region,
+//! request and fault counters, and the per-target call counts that make fault
+//! decisions reproducible.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError, RwLock};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::EmulatorOptions;
+use super::bedrock::LoggingConfig;
+use super::faults::{self, FaultKind, Operation};
+use super::identity::is_account_id;
+
+/// Request and fault counters, as `GET /_emulator/stats` returns them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmulatorStats {
+    /// AWS requests received, by operation, faulted ones included.
+    pub requests: RequestCounts,
+    /// Faults injected, by kind.
+    pub faults: FaultCounts,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestCounts {
+    pub get: u64,
+    pub put: u64,
+    pub delete: u64,
+    pub assume_role: u64,
+    pub get_caller_identity: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultCounts {
+    pub throttle: u64,
+    pub error500: u64,
+    pub drop: u64,
+    pub slow: u64,
+    pub denied: u64,
+}
+
+/// Why a replacement state was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid emulator state: {0}")]
+pub struct InvalidStateError(String);
+
+struct StoredConfig {
+    config: LoggingConfig,
+    /// The whole GetModelInvocationLoggingConfiguration response body, built once.
+    get_body: Bytes,
+}
+
+impl StoredConfig {
+    fn new(config: LoggingConfig) -> StoredConfig {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct GetResponse<'a> {
+            logging_config: &'a LoggingConfig,
+        }
+        let get_body = serde_json::to_vec(&GetResponse {
+            logging_config: &config,
+        })
+        .expect("a logging config serialises");
+        StoredConfig {
+            config,
+            get_body: get_body.into(),
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) options: EmulatorOptions,
+    /// Keyed by `ACCOUNT/REGION`.
+    configs: RwLock<HashMap<String, StoredConfig>>,
+    /// Earlier calls per target and operation; only kept when there are fault rules.
+    calls: Mutex<HashMap<(String, Operation), u64>>,
+    requests: [AtomicU64; 5],
+    faults: [AtomicU64; 5],
+    request_ids: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(options: EmulatorOptions) -> Shared {
+        Shared {
+            options,
+            configs: RwLock::default(),
+            calls: Mutex::default(),
+            requests: Default::default(),
+            faults: Default::default(),
+            request_ids: AtomicU64::new(0),
+        }
+    }
+
+    /// The GetModelInvocationLoggingConfiguration body for `target`, if one is stored.
+    pub(crate) fn logging_config_body(&self, target: &str) -> Option<Bytes> {
+        let configs = self.configs.read().unwrap_or_else(PoisonError::into_inner);
+        configs.get(target).map(|stored| stored.get_body.clone())
+    }
+
+    pub(crate) fn put_logging_config(&self, target: String, config: LoggingConfig) {
+        let stored = StoredConfig::new(config);
+        let mut configs = self.configs.write().unwrap_or_else(PoisonError::into_inner);
+        configs.insert(target, stored);
+    }
+
+    pub(crate) fn delete_logging_config(&self, target: &str) {
+        let mut configs = self.configs.write().unwrap_or_else(PoisonError::into_inner);
+        configs.remove(target);
+    }
+
+    /// Every stored configuration as `{"ACCOUNT/REGION": loggingConfig}`, sorted by target.
+    pub(crate) fn state_json(&self) -> Vec<u8> {
+        let configs = self.configs.read().unwrap_or_else(PoisonError::into_inner);
+        let sorted: BTreeMap<&str, &LoggingConfig> = configs
+            .iter()
+            .map(|(target, stored)| (target.as_str(), &stored.config))
+            .collect();
+        serde_json::to_vec(&sorted).expect("logging configs serialise")
+    }
+
+    /// Replaces every stored configuration; returns how many targets are now configured.
+    pub(crate) fn replace_state(
+        &self,
+        state: HashMap<String, LoggingConfig>,
+    ) -> Result<usize, InvalidStateError> {
+        let mut configs = HashMap::with_capacity(state.len());
+        for (target, config) in state {
+            let valid = target
+                .split_once('/')
+                .is_some_and(|(account, region)| is_account_id(account) && !region.is_empty() && !region.contains('/'));
+            if !valid {
+                return Err(InvalidStateError(format!(
+                    "`{target}` is not ACCOUNT/REGION with a 12-digit account id"
+                )));
+            }
+            configs.insert(target, StoredConfig::new(config));
+        }
+        let count = configs.len();
+        let previous = std::mem::replace(
+            &mut *self.configs.write().unwrap_or_else(PoisonError::into_inner),
+            configs,
+        );
+        // Free the old map outside the lock.
+        drop(previous);
+        Ok(count)
+    }
+
+    pub(crate) fn replace_state_from_json(&self, body: &[u8]) -> Result<usize, InvalidStateError> {
+        let state = serde_json::from_slice(body).map_err(|err| {
+            InvalidStateError(format!(
+                "expected {{\"ACCOUNT/REGION\": loggingConfig, ...}}: {err}"
+            ))
+        })?;
+        self.replace_state(state)
+    }
+
+    pub(crate) fn count_request(&self, operation: Operation) {
+        self.requests[operation.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Decides, and counts, the fault of this call to `target` (`ACCOUNT/REGION`).
+    pub(crate) fn fault_for(&self, target: &str, operation: Operation) -> Option<FaultKind> {
+        let rules = &self.options.faults;
+        if !rules.iter().any(|rule| rule.covers(operation, target)) {
+            return None;
+        }
+        let nth = {
+            let mut calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
+            let count = calls.entry((target.to_owned(), operation)).or_insert(0);
+            *count += 1;
+            *count - 1
+        };
+        let fault = faults::decide(rules, self.options.seed, target, operation, nth)?;
+        self.faults[fault.index()].fetch_add(1, Ordering::Relaxed);
+        Some(fault)
+    }
+
+    pub(crate) fn stats(&self) -> EmulatorStats {
+        let request = |op: Operation| self.requests[op.index()].load(Ordering::Relaxed);
+        let fault = |kind: FaultKind| self.faults[kind.index()].load(Ordering::Relaxed);
+        EmulatorStats {
+            requests: RequestCounts {
+                get: request(Operation::Get),
+                put: request(Operation::Put),
+                delete: request(Operation::Delete),
+                assume_role: request(Operation::AssumeRole),
+                get_caller_identity: request(Operation::GetCallerIdentity),
+            },
+            faults: FaultCounts {
+                throttle: fault(FaultKind::Throttle),
+                error500: fault(FaultKind::Error500),
+                drop: fault(FaultKind::Drop),
+                slow: fault(FaultKind::Slow),
+                denied: fault(FaultKind::Denied),
+            },
+        }
+    }
+
+    /// Zeroes the counters; fault decisions keep their call counts, so a reset
+    /// does not replay the fault sequence.
+    pub(crate) fn reset_stats(&self) {
+        for counter in self.requests.iter().chain(&self.faults) {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// A fresh request id in the UUID form AWS uses.
+    pub(crate) fn request_id(&self) -> String {
+        let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
+        format!("e0000000-0000-4000-8000-{n:012x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_counts_are_per_target_and_operation() {
+        let options = EmulatorOptions {
+            faults: vec!["throttle:0.5:*/*:*".parse().unwrap()],
+            seed: 3,
+            ..EmulatorOptions::default()
+        };
+        let a = Shared::new(options.clone());
+        let b = Shared::new(options);
+        // Interleave differently: each target's sequence must be the same.
+        let a_x: Vec<_> = (0..50).map(|_| a.fault_for("1/x", Operation::Get)).collect();
+        let a_y: Vec<_> = (0..50).map(|_| a.fault_for("1/y", Operation::Get)).collect();
+        let mut b_x = Vec::new();
+        let mut b_y = Vec::new();
+        for _ in 0..50 {
+            b_y.push(b.fault_for("1/y", Operation::Get));
+            b.fault_for("1/x", Operation::Put);
+            b_x.push(b.fault_for("1/x", Operation::Get));
+        }
+        assert_eq!(a_x, b_x);
+        assert_eq!(a_y, b_y);
+        assert_ne!(a_x, a_y);
+    }
+
+    #[test]
+    fn state_rejects_bad_targets() {
+        let shared = Shared::new(EmulatorOptions::default());
+        let err = shared
+            .replace_state_from_json(br#"{"prod/us-east-1": {"s3Config": {"bucketName": "abc"}}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("`prod/us-east-1`"), "{err}");
+        let err = shared
+            .replace_state_from_json(br#"{"111111111111/us-east-1": {"s3_config": {}}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown field `s3_config`"), "{err}");
+    }
+}

@@ -1,0 +1,77 @@
+//! Plan, apply, audit and import, over a small trait for get/put/delete.
+//!
+//! The engine never prints and never sees SDK types: `aws/` implements
+//! [`LoggingApi`] for the real SDK, tests implement it in memory, and
+//! `render/` turns the results into text.
+
+mod apply;
+mod plan;
+pub mod saved;
+
+use std::fmt;
+use std::future::Future;
+
+pub use apply::{ApplyOptions, ApplyOutcome, ApplyReport, SkipReason, StaleTarget, TargetApply, apply_changes, check_stale};
+pub use plan::{Action, Plan, PlanCounts, TargetPlan, location as location_of, plan_targets, unified_diff};
+
+use crate::fleet::{AccountId, Region};
+use crate::logging::LoggingConfig;
+
+/// Where a call goes: one account × region.
+#[derive(Clone, Copy, Debug)]
+pub struct Location<'a> {
+    pub account_id: &'a AccountId,
+    /// The role to assume, or `None` for the caller's own account.
+    pub role_arn: Option<&'a str>,
+    pub region: &'a Region,
+}
+
+/// What went wrong in one call, as AWS (or the network) said it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApiError {
+    /// The AWS error code (`AccessDeniedException`, `ThrottlingException`)
+    /// or fleet's own (`ConnectionError`, `Timeout`, `AssumeRoleFailed`).
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The three Bedrock calls fleet makes, per account × region.
+pub trait LoggingApi: Sync {
+    /// The live configuration, `None` when nothing is set.
+    fn get(&self, at: Location<'_>) -> impl Future<Output = Result<Option<LoggingConfig>, ApiError>> + Send;
+    /// Replaces the whole configuration.
+    fn put(&self, at: Location<'_>, config: &LoggingConfig) -> impl Future<Output = Result<(), ApiError>> + Send;
+    fn delete(&self, at: Location<'_>) -> impl Future<Output = Result<(), ApiError>> + Send;
+}
+
+/// Called as work progresses, so a renderer can draw a progress bar.
+pub trait Progress: Sync {
+    fn started(&self, _total: usize) {}
+    fn advanced(&self) {}
+    fn finished(&self) {}
+}
+
+/// For callers that want no progress reports.
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+#[cfg(test)]
+pub(crate) mod fake;

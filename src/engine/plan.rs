@@ -1,0 +1,171 @@
+//! Reading every target and comparing it with its profile.
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use similar::TextDiff;
+
+use super::{ApiError, Location, LoggingApi, Progress};
+use crate::fleet::Target;
+use crate::logging::{LoggingConfig, render_optional};
+
+/// What apply will do to a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    NoOp,
+}
+
+impl Action {
+    /// The action that turns `live` into `desired`.
+    pub fn between(live: Option<&LoggingConfig>, desired: Option<&LoggingConfig>) -> Action {
+        match (live, desired) {
+            (None, None) => Action::NoOp,
+            (None, Some(_)) => Action::Create,
+            (Some(_), None) => Action::Delete,
+            (Some(live), Some(desired)) if live == desired => Action::NoOp,
+            (Some(_), Some(_)) => Action::Update,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::NoOp => "no-op",
+        }
+    }
+}
+
+/// One target's plan: what was read, and so what must change.
+#[derive(Clone, Debug)]
+pub struct TargetPlan {
+    pub target: Target,
+    /// The live configuration read, or why it could not be read.
+    pub live: Result<Option<LoggingConfig>, ApiError>,
+}
+
+impl TargetPlan {
+    /// `None` when the target could not be read.
+    pub fn action(&self) -> Option<Action> {
+        self.live
+            .as_ref()
+            .ok()
+            .map(|live| Action::between(live.as_ref(), self.target.desired.as_ref()))
+    }
+
+    /// The unified diff from live to desired; empty when nothing changes or
+    /// the target could not be read.
+    pub fn diff(&self) -> String {
+        match &self.live {
+            Ok(live) => unified_diff(
+                live.as_ref(),
+                self.target.desired.as_ref(),
+                &format!("live: {}", self.target.id()),
+                &format!("desired: {}", self.target.id()),
+            ),
+            Err(_) => String::new(),
+        }
+    }
+}
+
+/// A unified diff between two configurations rendered as canonical TOML.
+pub fn unified_diff(
+    before: Option<&LoggingConfig>,
+    after: Option<&LoggingConfig>,
+    before_header: &str,
+    after_header: &str,
+) -> String {
+    if before == after {
+        return String::new();
+    }
+    let (old, new) = (render_optional(before), render_optional(after));
+    TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(3)
+        .header(before_header, after_header)
+        .to_string()
+}
+
+/// How many targets get each action.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanCounts {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+}
+
+impl PlanCounts {
+    pub fn changes(&self) -> usize {
+        self.create + self.update + self.delete
+    }
+}
+
+/// The plan of a whole run, in the fleet file's target order.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub targets: Vec<TargetPlan>,
+}
+
+impl Plan {
+    pub fn counts(&self) -> PlanCounts {
+        let mut counts = PlanCounts::default();
+        for target in &self.targets {
+            match target.action() {
+                Some(Action::Create) => counts.create += 1,
+                Some(Action::Update) => counts.update += 1,
+                Some(Action::Delete) => counts.delete += 1,
+                Some(Action::NoOp) => counts.unchanged += 1,
+                None => counts.failed += 1,
+            }
+        }
+        counts
+    }
+
+    /// Targets apply would write.
+    pub fn changes(&self) -> impl Iterator<Item = &TargetPlan> {
+        self.targets
+            .iter()
+            .filter(|t| matches!(t.action(), Some(a) if a != Action::NoOp))
+    }
+}
+
+/// Reads every target with at most `concurrency` calls in flight and
+/// compares it with its profile. A target that cannot be read is recorded
+/// as such; it never stops the others.
+pub async fn plan_targets<A: LoggingApi>(
+    api: &A,
+    targets: Vec<Target>,
+    concurrency: usize,
+    progress: &dyn Progress,
+) -> Plan {
+    progress.started(targets.len());
+    let mut planned: Vec<(usize, TargetPlan)> = futures::stream::iter(targets.into_iter().enumerate())
+        .map(|(index, target)| async move {
+            let live = api.get(location(&target)).await;
+            progress.advanced();
+            (index, TargetPlan { target, live })
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    progress.finished();
+    planned.sort_unstable_by_key(|(index, _)| *index);
+    Plan {
+        targets: planned.into_iter().map(|(_, plan)| plan).collect(),
+    }
+}
+
+/// Where a target's calls go.
+pub fn location(target: &Target) -> Location<'_> {
+    Location {
+        account_id: &target.account.id,
+        role_arn: target.account.role_arn.as_deref(),
+        region: &target.region,
+    }
+}

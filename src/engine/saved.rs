@@ -1,0 +1,203 @@
+//! The saved plan (`fleet plan --out`): a stable JSON document that
+//! `fleet apply PLAN` applies exactly, and `fleet report` renders.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::plan::{Action, Plan, PlanCounts, TargetPlan};
+use super::ApiError;
+use crate::fleet::{Account, AccountId, Fleet, Region, Settings, Target};
+use crate::logging::LoggingConfig;
+
+/// The only version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedPlan {
+    pub format_version: u32,
+    /// The fleet file the plan was made from, as given on the command line.
+    pub fleet_file: String,
+    pub fleet_sha256: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// The fleet version that wrote the plan.
+    pub fleet_version: String,
+    pub assume_role: AssumeRole,
+    pub summary: PlanCounts,
+    pub targets: Vec<SavedTarget>,
+}
+
+/// The AssumeRole settings the plan was made with, so apply uses the same.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssumeRole {
+    pub external_id: Option<String>,
+    pub session_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedTarget {
+    /// `ACCOUNT/REGION`.
+    pub target: String,
+    pub account_id: String,
+    pub account_name: Option<String>,
+    pub region: String,
+    pub profile: String,
+    /// The role assumed for this account; `null` for the caller's own.
+    pub role_arn: Option<String>,
+    /// `create`, `update`, `delete`, `no-op`, or `failed` when the target
+    /// could not be read.
+    pub action: String,
+    /// The live configuration read when planning (`null`: none).
+    pub before: Option<LoggingConfig>,
+    /// The configuration the profile asks for (`null`: none).
+    pub after: Option<LoggingConfig>,
+    pub diff: String,
+    pub error: Option<ApiError>,
+}
+
+/// Why a saved plan cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanError {
+    #[error("{path} is not valid JSON: {source}")]
+    Json {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path} has format_version {found}, but this fleet reads only version {FORMAT_VERSION}; re-create it with `fleet plan --out`")]
+    Version { path: String, found: String },
+    #[error("{path} is not a fleet plan: {source}")]
+    Shape {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path}: target {target}: {reason}; the plan was edited or damaged, re-create it with `fleet plan --out`")]
+    Target {
+        path: String,
+        target: String,
+        reason: String,
+    },
+}
+
+impl SavedPlan {
+    pub fn new(plan: &Plan, fleet: &Fleet, created_at: String) -> SavedPlan {
+        SavedPlan {
+            format_version: FORMAT_VERSION,
+            fleet_file: fleet.path.clone(),
+            fleet_sha256: fleet.sha256.clone(),
+            created_at,
+            fleet_version: env!("CARGO_PKG_VERSION").to_owned(),
+            assume_role: AssumeRole {
+                external_id: fleet.settings.external_id.clone(),
+                session_name: fleet.settings.session_name.clone(),
+            },
+            summary: plan.counts(),
+            targets: plan.targets.iter().map(SavedTarget::new).collect(),
+        }
+    }
+
+    /// Parses a saved plan and checks that it is internally consistent.
+    pub fn parse(path: &str, text: &str) -> Result<SavedPlan, SavedPlanError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|source| SavedPlanError::Json {
+            path: path.to_owned(),
+            source,
+        })?;
+        let version = value.get("format_version");
+        if version.and_then(serde_json::Value::as_u64) != Some(u64::from(FORMAT_VERSION)) {
+            return Err(SavedPlanError::Version {
+                path: path.to_owned(),
+                found: version.map_or_else(|| "(missing)".to_owned(), ToString::to_string),
+            });
+        }
+        let saved: SavedPlan = serde_json::from_value(value).map_err(|source| SavedPlanError::Shape {
+            path: path.to_owned(),
+            source,
+        })?;
+        saved.to_plan(path)?;
+        Ok(saved)
+    }
+
+    /// The settings apply needs to reach the plan's accounts.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            external_id: self.assume_role.external_id.clone(),
+            session_name: self.assume_role.session_name.clone(),
+            concurrency: None,
+        }
+    }
+
+    /// Rebuilds the engine's plan: each target's `before` becomes its live
+    /// configuration and `after` its desired one.
+    pub fn to_plan(&self, path: &str) -> Result<Plan, SavedPlanError> {
+        let mut accounts: HashMap<&str, Arc<Account>> = HashMap::new();
+        let mut targets = Vec::with_capacity(self.targets.len());
+        for saved in &self.targets {
+            let bad = |reason: &str| SavedPlanError::Target {
+                path: path.to_owned(),
+                target: saved.target.clone(),
+                reason: reason.to_owned(),
+            };
+            let id = AccountId::parse(&saved.account_id).ok_or_else(|| bad("account_id is not 12 digits"))?;
+            let region = Region::parse(&saved.region).ok_or_else(|| bad("region is not an AWS region name"))?;
+            let account = accounts
+                .entry(saved.account_id.as_str())
+                .or_insert_with(|| {
+                    Arc::new(Account {
+                        id,
+                        name: saved.account_name.clone(),
+                        role_arn: saved.role_arn.clone(),
+                    })
+                })
+                .clone();
+            let live = match (&saved.error, saved.action.as_str()) {
+                (Some(error), "failed") => Err(error.clone()),
+                (None, _) => Ok(saved.before.clone().map(LoggingConfig::canonical)),
+                _ => return Err(bad("an error is recorded but the action is not `failed`")),
+            };
+            let target = Target {
+                account,
+                region,
+                profile: Arc::from(saved.profile.as_str()),
+                desired: saved.after.clone().map(LoggingConfig::canonical),
+            };
+            let plan = TargetPlan { target, live };
+            let recorded = plan.action().map_or("failed", Action::as_str);
+            if recorded != saved.action {
+                return Err(bad(&format!(
+                    "action is `{}` but before and after say `{recorded}`",
+                    saved.action
+                )));
+            }
+            if plan.target.id().to_string() != saved.target {
+                return Err(bad("target does not match account and region"));
+            }
+            targets.push(plan);
+        }
+        Ok(Plan { targets })
+    }
+}
+
+impl SavedTarget {
+    fn new(plan: &TargetPlan) -> SavedTarget {
+        let target = &plan.target;
+        SavedTarget {
+            target: target.id().to_string(),
+            account_id: target.account.id.to_string(),
+            account_name: target.account.name.clone(),
+            region: target.region.to_string(),
+            profile: target.profile.to_string(),
+            role_arn: target.account.role_arn.clone(),
+            action: plan.action().map_or("failed", Action::as_str).to_owned(),
+            before: plan.live.as_ref().ok().cloned().flatten(),
+            after: target.desired.clone(),
+            diff: plan.diff(),
+            error: plan.live.as_ref().err().cloned(),
+        }
+    }
+}

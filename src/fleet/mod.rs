@@ -1,0 +1,620 @@
+//! The fleet file: raw serde structs → a validated [`Fleet`], with
+//! placeholders expanded and every problem tied to `file:line:col`.
+
+mod diagnostic;
+mod model;
+mod placeholder;
+mod raw;
+mod region;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+pub use diagnostic::{FleetFileError, Problem, SourceFile};
+pub use model::{Account, AccountId, Fleet, Profile, Settings, Target, TargetId};
+pub use placeholder::{Placeholders, is_role_arn};
+pub use region::{BEDROCK_REGIONS, Region};
+
+use crate::logging::{CloudWatchConfig, LoggingConfig, S3Config};
+use raw::{RawAccount, RawFile, RawProfile, RawS3};
+
+/// A loaded fleet file and the warnings found in it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub fleet: Fleet,
+    pub warnings: Vec<Problem>,
+}
+
+/// Reads and validates a fleet file.
+pub fn load(path: &str) -> Result<Loaded, FleetFileError> {
+    let bytes = std::fs::read(path).map_err(|source| FleetFileError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|err| FleetFileError::Read {
+        path: path.to_owned(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, err),
+    })?;
+    parse(path, text)
+}
+
+/// Validates fleet file text; `name` is used in messages.
+pub fn parse(name: &str, text: String) -> Result<Loaded, FleetFileError> {
+    let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
+    let file = SourceFile {
+        name: name.to_owned(),
+        text: Arc::new(text),
+    };
+    let raw: RawFile = match toml::from_str(&file.text) {
+        Ok(raw) => raw,
+        Err(err) => {
+            return Err(FleetFileError::Invalid {
+                path: name.to_owned(),
+                problems: vec![syntax_problem(&file, &err)],
+            });
+        }
+    };
+    let mut checker = Checker {
+        file: &file,
+        problems: Vec::new(),
+    };
+    let fleet = checker.validate(raw, sha256);
+    let (errors, warnings): (Vec<_>, Vec<_>) =
+        checker.problems.into_iter().partition(Problem::is_error);
+    match fleet {
+        Some(fleet) if errors.is_empty() => Ok(Loaded { fleet, warnings }),
+        _ => Err(FleetFileError::Invalid {
+            path: name.to_owned(),
+            problems: errors.into_iter().chain(warnings).collect(),
+        }),
+    }
+}
+
+/// Turns a TOML or serde error into a problem, adding a "did you mean" for
+/// unknown keys.
+fn syntax_problem(file: &SourceFile, err: &toml::de::Error) -> Problem {
+    let span = err.span().unwrap_or(0..0);
+    let message = err.message().trim().to_owned();
+    let mut problem = Problem::error(file, span, message.clone());
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let unknown = rest.split('`').next().unwrap_or_default();
+        let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
+        problem = problem.label("unknown key");
+        let closest = expected
+            .iter()
+            .map(|candidate| (strsim::jaro_winkler(unknown, candidate), *candidate))
+            .filter(|(score, _)| *score > 0.7)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        problem = match closest {
+            Some((_, candidate)) => problem.help(format!("did you mean `{candidate}`?")),
+            None => problem.help(format!("the keys allowed here are: {}", expected.join(", "))),
+        };
+    } else if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        problem = problem
+            .label(format!("`{field}` is missing here"))
+            .help(format!("add `{field} = …` to this table"));
+    } else if message.contains("invalid type") {
+        problem = problem.label("wrong type");
+        if message.contains("expected a string") {
+            problem = problem.help("write this value in double quotes, e.g. id = \"111111111111\"");
+        }
+    }
+    problem
+}
+
+/// A problem just recorded, to add its label and help to.
+struct Added<'a>(&'a mut Problem);
+
+impl Added<'_> {
+    fn label(self, label: impl Into<String>) -> Self {
+        self.0.label = label.into();
+        self
+    }
+
+    fn help(self, help: impl Into<String>) -> Self {
+        self.0.help = Some(help.into());
+        self
+    }
+}
+
+struct Checker<'f> {
+    file: &'f SourceFile,
+    problems: Vec<Problem>,
+}
+
+/// A profile with its spans, expanded once per target.
+struct ProfileTemplate {
+    enabled: bool,
+    flags: [bool; 5],
+    s3: Option<Spanned<RawS3>>,
+    cloudwatch: Option<(Spanned<String>, Spanned<String>, Option<Spanned<RawS3>>)>,
+}
+
+impl<'f> Checker<'f> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) -> Added<'_> {
+        self.problems.push(Problem::error(self.file, span, message));
+        Added(self.problems.last_mut().expect("just pushed"))
+    }
+
+    fn push(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    fn validate(&mut self, raw: RawFile, sha256: String) -> Option<Fleet> {
+        let file = self.file;
+        let (fleet_span, fleet) = match raw.fleet {
+            Some(fleet) => {
+                let span = fleet.span();
+                (span, Some(fleet.into_inner()))
+            }
+            None => (0..0, None),
+        };
+        let mut settings = Settings::default();
+        let mut default_regions: Option<Vec<Spanned<Region>>> = None;
+        let mut role_name: Option<Spanned<String>> = None;
+        if let Some(fleet) = fleet {
+            default_regions = fleet.regions.map(|regions| self.regions(regions));
+            role_name = fleet.role_name;
+            if let Some(name) = &role_name
+                && (name.get_ref().is_empty() || name.get_ref().contains(['/', ':']))
+            {
+                self.error(name.span(), "role_name must be a plain IAM role name")
+                    .help("give only the name, e.g. role_name = \"BedrockLoggingAdmin\"; use an account's role_arn for a full ARN");
+            }
+            settings.external_id = fleet.external_id.map(Spanned::into_inner);
+            settings.session_name = fleet.session_name.map(Spanned::into_inner);
+            if let Some(concurrency) = fleet.concurrency {
+                match usize::try_from(*concurrency.get_ref()) {
+                    Ok(n) if n >= 1 => settings.concurrency = Some(n),
+                    _ => {
+                        self.error(concurrency.span(), "concurrency must be at least 1")
+                            .help("remove the key to use the default of 64");
+                    }
+                }
+            }
+        }
+
+        let mut templates: HashMap<String, ProfileTemplate> = HashMap::new();
+        let mut profiles = Vec::new();
+        for (name, profile) in raw.profiles {
+            let template = self.profile(&name, profile);
+            profiles.push(Profile {
+                name: name.get_ref().clone(),
+                enabled: template.enabled,
+            });
+            templates.insert(name.into_inner(), template);
+        }
+
+        if raw.accounts.is_empty() {
+            self.push(
+                Problem::error(file, fleet_span.clone(), "the fleet file lists no accounts")
+                    .help("add at least one [[accounts]] table with id and profile"),
+            );
+        }
+
+        let mut accounts = Vec::new();
+        let mut targets = Vec::new();
+        let mut seen_ids: HashMap<String, Range<usize>> = HashMap::new();
+        let mut seen_names: HashMap<String, Range<usize>> = HashMap::new();
+        let mut roleless: Option<Range<usize>> = None;
+        let mut reported_templates: HashSet<Range<usize>> = HashSet::new();
+        for account in raw.accounts {
+            let account_span = account.span();
+            let account = account.into_inner();
+            let Some(resolved) = self.account(
+                &account,
+                account_span,
+                &mut seen_ids,
+                &mut seen_names,
+                default_regions.as_deref(),
+                role_name.as_ref(),
+                &mut roleless,
+                &templates,
+            ) else {
+                continue;
+            };
+            let (account_model, regions) = resolved;
+            let account_model = Arc::new(account_model);
+            for (region, profile_name) in regions {
+                let template = &templates[profile_name.get_ref()];
+                let desired = if template.enabled {
+                    let vars = Placeholders {
+                        account_id: account_model.id.as_str(),
+                        account_name: account_model.label(),
+                        region: region.as_str(),
+                        partition: region.partition(),
+                    };
+                    self.expand(template, &vars, &mut reported_templates)
+                } else {
+                    None
+                };
+                targets.push(Target {
+                    account: account_model.clone(),
+                    region,
+                    profile: Arc::from(profile_name.get_ref().as_str()),
+                    desired,
+                });
+            }
+            accounts.push(account_model);
+        }
+
+        if self.problems.iter().any(Problem::is_error) {
+            return None;
+        }
+        Some(Fleet {
+            path: file.name.clone(),
+            sha256,
+            settings,
+            profiles,
+            accounts,
+            targets,
+        })
+    }
+
+    fn regions(&mut self, regions: Spanned<Vec<Spanned<String>>>) -> Vec<Spanned<Region>> {
+        let mut out: Vec<Spanned<Region>> = Vec::new();
+        for name in regions.into_inner() {
+            let span = name.span();
+            let Some(region) = Region::parse(name.get_ref()) else {
+                self.error(span, format!("`{}` is not an AWS region name", name.get_ref()))
+                    .help("regions are written like \"us-east-1\" or \"eu-central-1\"");
+                continue;
+            };
+            if let Some(first) = out.iter().find(|r| r.get_ref() == &region) {
+                let (line, _) = self.file.line_col(first.span().start);
+                self.error(span, format!("region {region} is listed twice"))
+                    .help(format!("remove this entry; it is already listed on line {line}"));
+                continue;
+            }
+            if !region.is_known_bedrock_region() {
+                self.push(
+                    Problem::warning(
+                        self.file,
+                        span.clone(),
+                        format!("{region} is not in fleet's list of Bedrock regions"),
+                    )
+                    .help("check the name; if AWS has just opened Bedrock there, this warning is safe to ignore"),
+                );
+            }
+            out.push(Spanned::new(span, region));
+        }
+        out
+    }
+
+    fn profile(&mut self, name: &Spanned<String>, profile: Spanned<RawProfile>) -> ProfileTemplate {
+        let span = profile.span();
+        let profile = profile.into_inner();
+        let enabled = profile.enabled.as_ref().is_none_or(|e| *e.get_ref());
+        let flag = |f: Option<bool>| f.unwrap_or(true);
+        let mut template = ProfileTemplate {
+            enabled,
+            flags: [
+                flag(profile.text_data_delivery_enabled),
+                flag(profile.image_data_delivery_enabled),
+                flag(profile.embedding_data_delivery_enabled),
+                flag(profile.video_data_delivery_enabled),
+                flag(profile.audio_data_delivery_enabled),
+            ],
+            s3: profile.s3_config,
+            cloudwatch: profile.cloudwatch_config.map(|cw| {
+                let cw = cw.into_inner();
+                (cw.log_group_name, cw.role_arn, cw.large_data_delivery_s3_config)
+            }),
+        };
+        let has_destination = template.s3.is_some() || template.cloudwatch.is_some();
+        if enabled && !has_destination {
+            self.error(
+                name.span(),
+                format!("profile `{}` has no logging destination", name.get_ref()),
+            )
+            .help("add [profiles.NAME.s3_config] or [profiles.NAME.cloudwatch_config], or set enabled = false to require that logging is off");
+        }
+        if !enabled && has_destination {
+            let at = profile.enabled.map_or(span, |e| e.span());
+            self.error(
+                at,
+                format!(
+                    "profile `{}` is disabled but declares destinations",
+                    name.get_ref()
+                ),
+            )
+            .help("a profile with enabled = false means \"no logging\": remove its s3_config and cloudwatch_config");
+            template.s3 = None;
+            template.cloudwatch = None;
+        }
+        for text in self.template_strings(&template) {
+            if let Err(unknown) = placeholder::check(text.get_ref()) {
+                self.error(text.span(), format!("unknown placeholder `{{{unknown}}}`"))
+                    .label("unknown placeholder")
+                    .help("the placeholders are {account_id}, {account_name}, {region} and {partition}");
+            }
+        }
+        template
+    }
+
+    fn template_strings<'t>(&self, template: &'t ProfileTemplate) -> Vec<&'t Spanned<String>> {
+        let mut out = Vec::new();
+        let mut s3 = |s3: &'t Spanned<RawS3>| {
+            out.push(&s3.get_ref().bucket_name);
+            if let Some(prefix) = &s3.get_ref().key_prefix {
+                out.push(prefix);
+            }
+        };
+        if let Some(bucket) = &template.s3 {
+            s3(bucket);
+        }
+        if let Some((_, _, Some(large))) = &template.cloudwatch {
+            s3(large);
+        }
+        if let Some((group, role, _)) = &template.cloudwatch {
+            out.push(group);
+            out.push(role);
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn account(
+        &mut self,
+        account: &RawAccount,
+        span: Range<usize>,
+        seen_ids: &mut HashMap<String, Range<usize>>,
+        seen_names: &mut HashMap<String, Range<usize>>,
+        default_regions: Option<&[Spanned<Region>]>,
+        role_name: Option<&Spanned<String>>,
+        roleless: &mut Option<Range<usize>>,
+        templates: &HashMap<String, ProfileTemplate>,
+    ) -> Option<(Account, Vec<(Region, Spanned<String>)>)> {
+        let file = self.file;
+        let before = self.problems.len();
+        let id = AccountId::parse(account.id.get_ref());
+        if id.is_none() {
+            self.error(
+                account.id.span(),
+                format!("`{}` is not an AWS account id", account.id.get_ref()),
+            )
+            .label("expected 12 digits")
+            .help("account ids are exactly 12 digits, written as a string: id = \"111111111111\"");
+        }
+        if let Some(first) = seen_ids.get(account.id.get_ref()) {
+            let (line, _) = file.line_col(first.start);
+            self.error(
+                account.id.span(),
+                format!("account {} is listed twice", account.id.get_ref()),
+            )
+            .label("second entry")
+            .help(format!(
+                "each account × region is managed by exactly one entry; merge this entry into the one on line {line}"
+            ));
+        } else {
+            seen_ids.insert(account.id.get_ref().clone(), account.id.span());
+        }
+        if let Some(name) = &account.name {
+            let text = name.get_ref();
+            if text.is_empty() || text.contains(['/', '{', '}']) || text.chars().any(char::is_whitespace) {
+                self.error(name.span(), format!("`{text}` cannot be an account name"))
+                    .help("names appear in targets as NAME/REGION: use letters, digits, '-', '_' or '.'");
+            } else if AccountId::parse(text).is_some() && text != account.id.get_ref() {
+                self.error(name.span(), "an account name must not look like another account's id")
+                    .help("targets are written NAME/REGION, so this name would be ambiguous");
+            }
+            if let Some(first) = seen_names.get(text) {
+                let (line, _) = file.line_col(first.start);
+                self.error(name.span(), format!("account name `{text}` is used twice"))
+                    .help(format!("names must be unique; the other account with this name is on line {line}"));
+            } else {
+                seen_names.insert(text.clone(), name.span());
+            }
+        }
+        if !templates.contains_key(account.profile.get_ref()) {
+            self.unknown_profile(&account.profile, templates);
+        }
+
+        let regions: Vec<Spanned<Region>> = match &account.regions {
+            Some(list) => self.regions(list.clone()),
+            None => match default_regions {
+                Some(regions) => regions.to_vec(),
+                None => {
+                    self.error(span.clone(), "this account has no regions")
+                        .help("set regions = [...] in [fleet] for every account, or in this account");
+                    Vec::new()
+                }
+            },
+        };
+        if let Some(list) = &account.regions
+            && list.get_ref().is_empty()
+        {
+            self.error(list.span(), "regions is empty")
+                .help("list at least one region, or remove the key to use [fleet] regions");
+        }
+
+        let mut overrides: BTreeMap<String, Spanned<String>> = BTreeMap::new();
+        for (region, profile) in account.region_profiles.iter().flatten() {
+            if !regions.iter().any(|r| r.get_ref().as_str() == region.get_ref()) {
+                self.error(
+                    region.span(),
+                    format!("region_profiles names {}, which this account does not manage", region.get_ref()),
+                )
+                .help("add the region to this account's regions, or remove the override");
+            }
+            if !templates.contains_key(profile.get_ref()) {
+                self.unknown_profile(profile, templates);
+            }
+            overrides.insert(region.get_ref().clone(), profile.clone());
+        }
+
+        let role_arn = match (&account.role_arn, role_name) {
+            (Some(arn), _) => {
+                if !is_role_arn(arn.get_ref()) {
+                    self.error(arn.span(), format!("`{}` is not an IAM role ARN", arn.get_ref()))
+                        .help("write it as arn:aws:iam::111111111111:role/NAME");
+                }
+                Some(arn.get_ref().clone())
+            }
+            (None, Some(name)) => {
+                let partition = regions.first().map_or("aws", |r| r.get_ref().partition());
+                Some(format!(
+                    "arn:{partition}:iam::{}:role/{}",
+                    account.id.get_ref(),
+                    name.get_ref()
+                ))
+            }
+            (None, None) => {
+                if let Some(first) = roleless.clone() {
+                    let (line, _) = file.line_col(first.start);
+                    self.error(account.id.span(), "this account has no role to assume")
+                        .help(format!(
+                            "only the caller's own account can do without a role, and the account on line {line} already does; set role_name in [fleet] or role_arn here"
+                        ));
+                } else {
+                    *roleless = Some(account.id.span());
+                }
+                None
+            }
+        };
+
+        if self.problems[before..].iter().any(Problem::is_error) {
+            return None;
+        }
+        let resolved = regions
+            .into_iter()
+            .map(|region| {
+                let region = region.into_inner();
+                let profile = overrides
+                    .get(region.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| account.profile.clone());
+                (region, profile)
+            })
+            .collect();
+        let model = Account {
+            id: id.expect("checked above"),
+            name: account.name.as_ref().map(|n| n.get_ref().clone()),
+            role_arn,
+        };
+        Some((model, resolved))
+    }
+
+    fn unknown_profile(&mut self, name: &Spanned<String>, templates: &HashMap<String, ProfileTemplate>) {
+        let closest = templates
+            .keys()
+            .map(|candidate| (strsim::jaro_winkler(name.get_ref(), candidate), candidate))
+            .filter(|(score, _)| *score > 0.7)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, c)| c.clone());
+        let mut known: Vec<&String> = templates.keys().collect();
+        known.sort();
+        let help = match closest {
+            Some(candidate) => format!("did you mean `{candidate}`?"),
+            None if known.is_empty() => "declare it as [profiles.NAME]".to_owned(),
+            None => format!(
+                "declare [profiles.{}] or use one of: {}",
+                name.get_ref(),
+                known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        self.error(name.span(), format!("profile `{}` does not exist", name.get_ref()))
+            .label("unknown profile")
+            .help(help);
+    }
+
+    /// Expands a profile for one target and checks what AWS would check.
+    /// Each template value is reported once, for the first target it fails.
+    fn expand(
+        &mut self,
+        template: &ProfileTemplate,
+        vars: &Placeholders<'_>,
+        reported: &mut HashSet<Range<usize>>,
+    ) -> Option<LoggingConfig> {
+        let target = format!("{}/{}", vars.account_name, vars.region);
+        let mut ok = true;
+        let mut check = |this: &mut Self, value: &Spanned<String>, what: &str, valid: fn(&str) -> Result<(), String>| -> String {
+            let expanded = vars.expand(value.get_ref());
+            if let Err(why) = valid(&expanded)
+                && reported.insert(value.span())
+            {
+                this.error(value.span(), format!("{what} `{expanded}` for {target} {why}"))
+                    .label(format!("invalid {what} after expansion"));
+                ok = false;
+            }
+            expanded
+        };
+        let s3 = |this: &mut Self, raw: &Spanned<RawS3>, check: &mut dyn FnMut(&mut Self, &Spanned<String>, &str, fn(&str) -> Result<(), String>) -> String| {
+            let raw = raw.get_ref();
+            let bucket = check(this, &raw.bucket_name, "bucket_name", valid_bucket_name);
+            let prefix = raw
+                .key_prefix
+                .as_ref()
+                .map(|p| check(this, p, "key_prefix", valid_key_prefix));
+            S3Config::new(bucket, prefix)
+        };
+        let s3_config = template.s3.as_ref().map(|raw| s3(self, raw, &mut check));
+        let cloudwatch_config = template.cloudwatch.as_ref().map(|(group, role, large)| {
+            let log_group_name = check(self, group, "log_group_name", valid_log_group);
+            let role_arn = check(self, role, "role_arn", |arn| {
+                if is_role_arn(arn) {
+                    Ok(())
+                } else {
+                    Err("is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)".into())
+                }
+            });
+            let large = large.as_ref().map(|raw| s3(self, raw, &mut check));
+            CloudWatchConfig {
+                log_group_name,
+                role_arn,
+                large_data_delivery_s3_config: large,
+            }
+        });
+        let [text, image, embedding, video, audio] = template.flags;
+        ok.then_some(LoggingConfig {
+            text_data_delivery_enabled: text,
+            image_data_delivery_enabled: image,
+            embedding_data_delivery_enabled: embedding,
+            video_data_delivery_enabled: video,
+            audio_data_delivery_enabled: audio,
+            s3_config,
+            cloudwatch_config,
+        })
+    }
+}
+
+fn valid_bucket_name(name: &str) -> Result<(), String> {
+    if !(3..=63).contains(&name.len()) {
+        return Err(format!("is {} characters long; S3 bucket names have 3 to 63", name.len()));
+    }
+    let allowed = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    let ends_ok = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !allowed || !ends_ok(name.bytes().next()) || !ends_ok(name.bytes().last()) {
+        return Err("is not a valid S3 bucket name (lowercase letters, digits, '.' and '-', starting and ending with a letter or digit)".into());
+    }
+    Ok(())
+}
+
+fn valid_key_prefix(prefix: &str) -> Result<(), String> {
+    if prefix.len() > 1024 {
+        return Err(format!("is {} characters long; key prefixes have at most 1024", prefix.len()));
+    }
+    Ok(())
+}
+
+fn valid_log_group(name: &str) -> Result<(), String> {
+    if !(1..=512).contains(&name.len()) {
+        return Err(format!("is {} characters long; log group names have 1 to 512", name.len()));
+    }
+    let allowed = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._-/#".contains(&b));
+    if !allowed {
+        return Err("has characters a log group name cannot have (letters, digits, '.', '_', '-', '/', '#')".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! The validated fleet: accounts, regions and the resolved targets.
+//!
+//! Everything here has passed the checks of DESIGN §2; nothing downstream
+//! checks it again.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::logging::LoggingConfig;
+
+pub use super::region::Region;
+
+/// A 12-digit AWS account id.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct AccountId(String);
+
+impl AccountId {
+    pub fn parse(id: &str) -> Option<AccountId> {
+        (id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())).then(|| AccountId(id.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An account the fleet file manages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: Option<String>,
+    /// The role to assume in this account; `None` means the account must be
+    /// the caller's own, used directly.
+    pub role_arn: Option<String>,
+}
+
+impl Account {
+    /// How targets of this account are written: its name, or its id when it
+    /// has none.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or(self.id.as_str())
+    }
+}
+
+/// One account × region the fleet file manages, with what it must look like.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub account: Arc<Account>,
+    pub region: Region,
+    pub profile: Arc<str>,
+    /// The expanded configuration, or `None` for a profile with
+    /// `enabled = false` (logging must be absent).
+    pub desired: Option<LoggingConfig>,
+}
+
+impl Target {
+    /// `ACCOUNT/REGION`, as filters and output name targets.
+    pub fn id(&self) -> TargetId<'_> {
+        TargetId {
+            account: self.account.label(),
+            region: self.region.as_str(),
+        }
+    }
+}
+
+/// The display form of a target, `ACCOUNT/REGION`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TargetId<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+}
+
+impl fmt::Display for TargetId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.account, self.region)
+    }
+}
+
+/// Settings of the `[fleet]` table that matter after validation.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub external_id: Option<String>,
+    pub session_name: Option<String>,
+    pub concurrency: Option<usize>,
+}
+
+/// A profile as declared, kept for `fleet policy` and import.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    pub name: String,
+    pub enabled: bool,
+}
+
+/// A validated fleet file.
+#[derive(Clone, Debug)]
+pub struct Fleet {
+    /// The file name as given, for messages.
+    pub path: String,
+    /// sha256 of the file's bytes, recorded in saved plans.
+    pub sha256: String,
+    pub settings: Settings,
+    pub profiles: Vec<Profile>,
+    pub accounts: Vec<Arc<Account>>,
+    /// Every managed account × region, in file order.
+    pub targets: Vec<Target>,
+}

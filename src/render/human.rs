@@ -1,0 +1,164 @@
+//! The human-readable plan, apply summary and stale-plan report.
+
+use std::io::{self, Write};
+
+use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
+use crate::engine::{Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, StaleTarget, TargetPlan};
+
+/// Prints every target that changes or failed, with its diff, then the
+/// summary line.
+pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    for target in &plan.targets {
+        match target.action() {
+            Some(Action::NoOp) => {}
+            Some(action) => {
+                writeln!(out, "{}", heading(target, action))?;
+                write_diff(out, &target.diff())?;
+                writeln!(out)?;
+            }
+            None => {
+                let err = target.live.as_ref().err().expect("no action means unreadable");
+                writeln!(
+                    out,
+                    "{} {}: {}: {}\n",
+                    paint(RED, "! failed"),
+                    paint(BOLD, target.target.id()),
+                    err.code,
+                    err.message
+                )?;
+            }
+        }
+    }
+    summary(out, &plan.counts())
+}
+
+fn heading(target: &TargetPlan, action: Action) -> String {
+    let (marker, style) = match action {
+        Action::Create => ("+ create", GREEN),
+        Action::Update => ("~ update", YELLOW),
+        Action::Delete => ("- delete", RED),
+        Action::NoOp => ("  no-op", BOLD),
+    };
+    format!(
+        "{} {} (profile {})",
+        paint(style, marker),
+        paint(BOLD, target.target.id()),
+        target.target.profile
+    )
+}
+
+/// A unified diff with its lines coloured.
+pub fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
+    for line in diff.lines() {
+        let style = if line.starts_with("+++") || line.starts_with("---") {
+            BOLD
+        } else if line.starts_with('+') {
+            GREEN
+        } else if line.starts_with('-') {
+            RED
+        } else if line.starts_with("@@") {
+            CYAN
+        } else {
+            anstyle::Style::new()
+        };
+        writeln!(out, "{}", paint(style, line))?;
+    }
+    Ok(())
+}
+
+/// `Plan: N to create, …` with a "No changes." lead when nothing differs.
+pub fn summary(out: &mut dyn Write, counts: &PlanCounts) -> io::Result<()> {
+    if counts.changes() == 0 && counts.failed == 0 {
+        writeln!(
+            out,
+            "{} Every target matches its profile.",
+            paint(GREEN, "No changes.")
+        )?;
+    }
+    writeln!(
+        out,
+        "{} {} to create, {} to update, {} to delete, {} unchanged, {} failed.",
+        paint(BOLD, "Plan:"),
+        counts.create,
+        counts.update,
+        counts.delete,
+        counts.unchanged,
+        counts.failed
+    )
+}
+
+/// One line per change with its outcome, then the totals.
+pub fn apply(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
+    for result in &report.results {
+        let id = result.plan.target.id();
+        let action = result.action.as_str();
+        match &result.outcome {
+            ApplyOutcome::Applied => writeln!(out, "{} {id} ({action})", paint(GREEN, "applied"))?,
+            ApplyOutcome::Failed(err) => writeln!(
+                out,
+                "{} {id} ({action}): {}: {}",
+                paint(RED, "failed"),
+                err.code,
+                err.message
+            )?,
+            ApplyOutcome::Unverified(err) => writeln!(
+                out,
+                "{} {id} ({action}): written, but reading it back failed: {}: {}",
+                paint(RED, "unverified"),
+                err.code,
+                err.message
+            )?,
+            ApplyOutcome::Mismatch { .. } => writeln!(
+                out,
+                "{} {id} ({action}): written, but what reads back differs from the profile",
+                paint(RED, "mismatch")
+            )?,
+            ApplyOutcome::NotAttempted(reason) => writeln!(
+                out,
+                "{} {id} ({action}): {}",
+                paint(YELLOW, "not attempted"),
+                match reason {
+                    crate::engine::SkipReason::MaxFailures => "--max-failures reached",
+                    crate::engine::SkipReason::Interrupted => "interrupted",
+                }
+            )?,
+        }
+    }
+    if report.interrupted {
+        writeln!(out, "{}", paint(YELLOW, "Interrupted: no new write was started after the signal."))?;
+    }
+    writeln!(
+        out,
+        "{} {} applied, {} failed, {} not attempted.",
+        paint(BOLD, "Apply:"),
+        report.applied(),
+        report.failed(),
+        report.not_attempted()
+    )
+}
+
+/// Why a saved plan was refused, with what changed per target.
+pub fn stale(out: &mut dyn Write, stale: &[StaleTarget]) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} {} target{} changed since the plan was made; nothing was applied.\n",
+        paint(RED, "The plan is stale:"),
+        stale.len(),
+        if stale.len() == 1 { "" } else { "s" }
+    )?;
+    for target in stale {
+        match &target.now {
+            Ok(_) => write_diff(out, &target.diff())?,
+            Err(err) => writeln!(
+                out,
+                "{} {}: cannot be read now: {}: {}",
+                paint(RED, "!"),
+                target.plan.target.id(),
+                err.code,
+                err.message
+            )?,
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "Run `fleet plan` again and review the new plan.")
+}

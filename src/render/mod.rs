@@ -1,0 +1,20 @@
+//! Renderers: engine results → text. Only this module (and the thin
+//! command layer that calls it) prints.
+
+pub mod diagnostics;
+pub mod human;
+pub mod json;
+pub mod progress;
+
+use anstyle::{AnsiColor, Style};
+
+pub(crate) const GREEN: Style = AnsiColor::Green.on_default();
+pub(crate) const YELLOW: Style = AnsiColor::Yellow.on_default();
+pub(crate) const RED: Style = AnsiColor::Red.on_default();
+pub(crate) const CYAN: Style = AnsiColor::Cyan.on_default();
+pub(crate) const BOLD: Style = Style::new().bold();
+
+/// Wraps `text` in `style`; the output stream strips it when colour is off.
+pub(crate) fn paint(style: Style, text: impl std::fmt::Display) -> String {
+    format!("{style}{text}{style:#}")
+}
