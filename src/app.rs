@@ -48,7 +48,9 @@ impl Ui {
         let stderr_color = match cli.color {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
-            ColorWhen::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorWhen::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         };
         Ui {
             quiet: cli.quiet,
@@ -60,7 +62,11 @@ impl Ui {
     fn warn(&self, message: &str) {
         if !self.quiet {
             let mut err = anstream::stderr();
-            let _ = writeln!(err, "{} {message}", render::paint(render::YELLOW, "warning:"));
+            let _ = writeln!(
+                err,
+                "{} {message}",
+                render::paint(render::YELLOW, "warning:")
+            );
         }
     }
 
@@ -160,12 +166,17 @@ async fn check_caller(aws: &Aws) -> Result<()> {
 
 async fn make_plan(ui: &Ui, api: &impl LoggingApi, fleet: &Fleet, concurrency: usize) -> Plan {
     let bar = render::progress::Bar::new("planning", ui.quiet);
-    ui.note(&format!("reading {} targets, {concurrency} at a time", fleet.targets.len()));
+    ui.note(&format!(
+        "reading {} targets, {concurrency} at a time",
+        fleet.targets.len()
+    ));
     engine::plan_targets(api, fleet.targets.clone(), concurrency, &bar).await
 }
 
 fn timestamp() -> String {
-    jiff::Timestamp::now().round(jiff::Unit::Second).map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
 }
 
 async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> {
@@ -182,7 +193,8 @@ async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> {
         PlanFormat::Json => render::json::saved_plan(&mut out, &saved)?,
     }
     if let Some(path) = &args.out {
-        let mut file = std::fs::File::create(path).with_context(|| format!("cannot write the plan to {}", path.display()))?;
+        let mut file = std::fs::File::create(path)
+            .with_context(|| format!("cannot write the plan to {}", path.display()))?;
         render::json::saved_plan(&mut file, &saved)?;
         ui.note(&format!("plan saved to {}", path.display()));
     }
@@ -210,7 +222,9 @@ fn stop_on_signal() -> Arc<AtomicBool> {
                 std::process::exit(130);
             }
             flag.store(true, Ordering::SeqCst);
-            eprintln!("interrupt: no new write will start; waiting for running writes to finish (interrupt again to exit now)");
+            eprintln!(
+                "interrupt: no new write will start; waiting for running writes to finish (interrupt again to exit now)"
+            );
         }
     });
     stop
@@ -239,7 +253,10 @@ async fn wait_for_signal() {
 }
 
 fn confirm(changes: usize) -> Result<bool> {
-    eprint!("Apply {changes} change{}? Only 'yes' is accepted: ", if changes == 1 { "" } else { "s" });
+    eprint!(
+        "Apply {changes} change{}? Only 'yes' is accepted: ",
+        if changes == 1 { "" } else { "s" }
+    );
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
@@ -262,7 +279,11 @@ async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit> {
     let changes: Vec<TargetPlan> = plan.changes().cloned().collect();
     let unreadable = plan.counts().failed;
     if changes.is_empty() {
-        return Ok(if unreadable > 0 { Exit::Failure } else { Exit::Success });
+        return Ok(if unreadable > 0 {
+            Exit::Failure
+        } else {
+            Exit::Success
+        });
     }
     if !args.auto_approve {
         if !std::io::stdin().is_terminal() {
@@ -278,7 +299,11 @@ async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit> {
         }
     }
     let ok = write_changes(ui, &aws, changes, concurrency, args.max_failures).await?;
-    Ok(if ok && unreadable == 0 { Exit::Success } else { Exit::Failure })
+    Ok(if ok && unreadable == 0 {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
 }
 
 async fn write_changes(
@@ -299,9 +324,15 @@ async fn write_changes(
     Ok(report.success())
 }
 
-async fn apply_saved(ui: &Ui, config: &str, args: &ApplyArgs, path: &std::path::Path) -> Result<Exit> {
+async fn apply_saved(
+    ui: &Ui,
+    config: &str,
+    args: &ApplyArgs,
+    path: &std::path::Path,
+) -> Result<Exit> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {shown}"))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {shown}"))?;
     let saved = SavedPlan::parse(&shown, &text)?;
     if let Ok(current) = std::fs::read(config) {
         let sha = sha2_hex(&current);
@@ -312,7 +343,10 @@ async fn apply_saved(ui: &Ui, config: &str, args: &ApplyArgs, path: &std::path::
         }
     }
     let plan = saved.to_plan(&shown)?;
-    let concurrency = args.aws.concurrency.map_or(DEFAULT_CONCURRENCY, |n| n as usize);
+    let concurrency = args
+        .aws
+        .concurrency
+        .map_or(DEFAULT_CONCURRENCY, |n| n as usize);
     let aws = Aws::connect(aws_options(&args.aws, saved.settings())?).await;
     check_caller(&aws).await?;
     let bar = render::progress::Bar::new("checking", ui.quiet);
@@ -334,10 +368,18 @@ async fn apply_saved(ui: &Ui, config: &str, args: &ApplyArgs, path: &std::path::
     let changes: Vec<TargetPlan> = plan.changes().cloned().collect();
     if changes.is_empty() {
         render::human::summary(&mut out, &plan.counts())?;
-        return Ok(if unplanned.is_empty() { Exit::Success } else { Exit::Failure });
+        return Ok(if unplanned.is_empty() {
+            Exit::Success
+        } else {
+            Exit::Failure
+        });
     }
     let ok = write_changes(ui, &aws, changes, concurrency, args.max_failures).await?;
-    Ok(if ok && unplanned.is_empty() { Exit::Success } else { Exit::Failure })
+    Ok(if ok && unplanned.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
 }
 
 fn sha2_hex(bytes: &[u8]) -> String {
@@ -363,8 +405,15 @@ async fn demo(ui: &Ui) -> Result<Exit> {
     let running = emulator::start(emulator::EmulatorOptions::default()).await?;
     let mut out = anstream::stdout();
     let endpoint = running.endpoint_url();
-    writeln!(out, "Local Bedrock + STS emulator listening on {endpoint}; no AWS account is used.\n")?;
-    let Some(fleet) = load_fleet(ui, fleet::parse("fleet.example.toml", EXAMPLE_FLEET.to_owned()))? else {
+    writeln!(
+        out,
+        "Local Bedrock + STS emulator listening on {endpoint}; no AWS account is used.\n"
+    )?;
+    let Some(fleet) = load_fleet(
+        ui,
+        fleet::parse("fleet.example.toml", EXAMPLE_FLEET.to_owned()),
+    )?
+    else {
         bail!("the built-in example fleet file is invalid");
     };
     let options = AwsOptions {
@@ -381,7 +430,11 @@ async fn demo(ui: &Ui) -> Result<Exit> {
     let plan = make_plan(ui, &aws, &fleet, DEFAULT_CONCURRENCY).await;
     render::human::plan(&mut out, &plan)?;
 
-    writeln!(out, "\n{}", render::paint(render::BOLD, "$ fleet apply --auto-approve"))?;
+    writeln!(
+        out,
+        "\n{}",
+        render::paint(render::BOLD, "$ fleet apply --auto-approve")
+    )?;
     let changes: Vec<TargetPlan> = plan.changes().cloned().collect();
     let applied = write_changes(ui, &aws, changes, DEFAULT_CONCURRENCY, None).await?;
 
@@ -401,7 +454,11 @@ async fn demo(ui: &Ui) -> Result<Exit> {
 /// the second already matches, every disabled target still logs, and the
 /// rest have no logging yet.
 async fn seed_demo_drift(aws: &Aws, fleet: &Fleet) -> Result<()> {
-    let enabled: Vec<_> = fleet.targets.iter().filter(|t| t.desired.is_some()).collect();
+    let enabled: Vec<_> = fleet
+        .targets
+        .iter()
+        .filter(|t| t.desired.is_some())
+        .collect();
     if let [drifted, matching, ..] = enabled.as_slice() {
         let mut changed = drifted.desired.clone().expect("enabled");
         changed.video_data_delivery_enabled = !changed.video_data_delivery_enabled;

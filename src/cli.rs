@@ -19,7 +19,13 @@ Exit codes:
 #[command(name = "fleet", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
     /// The fleet file.
-    #[arg(short, long, global = true, default_value = "fleet.toml", value_name = "FILE")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        default_value = "fleet.toml",
+        value_name = "FILE"
+    )]
     pub config: PathBuf,
 
     /// When to colour output (NO_COLOR is honoured by `auto`).

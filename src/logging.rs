@@ -83,14 +83,26 @@ impl LoggingConfig {
     /// The flags as (fleet file key, value) pairs, in the file's order.
     pub fn flags(&self) -> [(&'static str, bool); 5] {
         [
-            ("text_data_delivery_enabled", self.text_data_delivery_enabled),
-            ("image_data_delivery_enabled", self.image_data_delivery_enabled),
+            (
+                "text_data_delivery_enabled",
+                self.text_data_delivery_enabled,
+            ),
+            (
+                "image_data_delivery_enabled",
+                self.image_data_delivery_enabled,
+            ),
             (
                 "embedding_data_delivery_enabled",
                 self.embedding_data_delivery_enabled,
             ),
-            ("video_data_delivery_enabled", self.video_data_delivery_enabled),
-            ("audio_data_delivery_enabled", self.audio_data_delivery_enabled),
+            (
+                "video_data_delivery_enabled",
+                self.video_data_delivery_enabled,
+            ),
+            (
+                "audio_data_delivery_enabled",
+                self.audio_data_delivery_enabled,
+            ),
         ]
     }
 }
@@ -140,7 +152,9 @@ mod tests {
         let large_pos = text
             .find("[cloudwatch_config.large_data_delivery_s3_config]")
             .unwrap();
-        assert!(text_pos < audio_pos && audio_pos < s3_pos && s3_pos < cw_pos && cw_pos < large_pos);
+        assert!(
+            text_pos < audio_pos && audio_pos < s3_pos && s3_pos < cw_pos && cw_pos < large_pos
+        );
         let back: LoggingConfig = toml::from_str(&text).unwrap();
         assert_eq!(back, sample());
     }

@@ -34,7 +34,11 @@ async fn fresh_accounts_in_two_regions_are_isolated() {
     put_config(&a_east, s3_only("a-east")).await;
     assert_eq!(get_config(&a_east).await, Some(s3_only("a-east")));
     assert_eq!(get_config(&a_eu).await, None, "leaked into another region");
-    assert_eq!(get_config(&b_east).await, None, "leaked into another account");
+    assert_eq!(
+        get_config(&b_east).await,
+        None,
+        "leaked into another account"
+    );
     assert_eq!(get_config(&b_eu).await, None);
 
     put_config(&b_eu, s3_only("b-eu")).await;
@@ -108,10 +112,18 @@ async fn put_then_get_round_trips_every_field() {
     assert_eq!(get_config(&client).await, Some(full.clone()));
 
     // Put replaces the whole configuration.
-    put_config(&client, LoggingConfig::builder().text_data_delivery_enabled(false)).await;
+    put_config(
+        &client,
+        LoggingConfig::builder().text_data_delivery_enabled(false),
+    )
+    .await;
     assert_eq!(
         get_config(&client).await,
-        Some(LoggingConfig::builder().text_data_delivery_enabled(false).build())
+        Some(
+            LoggingConfig::builder()
+                .text_data_delivery_enabled(false)
+                .build()
+        )
     );
 
     // JSON with the API's names gives the same config as the builder.
@@ -148,7 +160,12 @@ fn json_accepts_the_fleet_file_names_too() {
     assert_eq!(api.video_data_delivery_enabled, Some(false));
     assert_eq!(api.text_data_delivery_enabled, None);
     assert_eq!(
-        api.cloud_watch_config.unwrap().large_data_delivery_s3_config.unwrap().key_prefix.as_deref(),
+        api.cloud_watch_config
+            .unwrap()
+            .large_data_delivery_s3_config
+            .unwrap()
+            .key_prefix
+            .as_deref(),
         Some("p")
     );
 }
@@ -204,7 +221,11 @@ fn one_server_is_shared_by_every_test_of_the_process() {
         .map(|_| {
             std::thread::spawn(|| {
                 let server = moto();
-                (server.endpoint(), server.pid(), server as *const Moto as usize)
+                (
+                    server.endpoint(),
+                    server.pid(),
+                    server as *const Moto as usize,
+                )
             })
         })
         .collect::<Vec<_>>()
@@ -236,7 +257,11 @@ fn moto_dies_with_the_test_process() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let line = stdout
         .lines()
         .find_map(|l| l.strip_prefix("MOTO "))
@@ -277,7 +302,12 @@ fn fleet_runs_sandboxed_from_the_developers_aws_setup() {
     let vars: Vec<(&str, &str)> = env.lines().filter_map(|l| l.split_once('=')).collect();
     let get = |key: &str| vars.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
 
-    for removed in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_BEDROCK", "CLICOLOR_FORCE"] {
+    for removed in [
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL_BEDROCK",
+        "CLICOLOR_FORCE",
+    ] {
         assert_eq!(get(removed), None, "{removed} leaked into:\n{env}");
     }
     assert_eq!(get("AWS_ENDPOINT_URL"), Some("http://127.0.0.1:9"));

@@ -14,7 +14,8 @@ pub fn from_sdk(config: &sdk::LoggingConfig) -> Option<LoggingConfig> {
     if config.s3_config().is_none() && config.cloud_watch_config().is_none() {
         return None;
     }
-    let s3 = |s3: &sdk::S3Config| S3Config::new(s3.bucket_name(), s3.key_prefix().map(str::to_owned));
+    let s3 =
+        |s3: &sdk::S3Config| S3Config::new(s3.bucket_name(), s3.key_prefix().map(str::to_owned));
     // A flag AWS does not report is on: that is the server-side default.
     let flag = |f: Option<bool>| f.unwrap_or(true);
     Some(
@@ -38,7 +39,8 @@ pub fn from_sdk(config: &sdk::LoggingConfig) -> Option<LoggingConfig> {
 /// The SDK form of a configuration, with all five flags explicit: a flag
 /// omitted from a Put turns on server-side.
 pub fn to_sdk(config: &LoggingConfig) -> Result<sdk::LoggingConfig, ApiError> {
-    let invalid = |err: aws_sdk_bedrock::error::BuildError| ApiError::new("InvalidRequest", err.to_string());
+    let invalid =
+        |err: aws_sdk_bedrock::error::BuildError| ApiError::new("InvalidRequest", err.to_string());
     let s3 = |s3: &S3Config| {
         sdk::S3Config::builder()
             .bucket_name(&s3.bucket_name)
@@ -51,7 +53,12 @@ pub fn to_sdk(config: &LoggingConfig) -> Result<sdk::LoggingConfig, ApiError> {
             sdk::CloudWatchConfig::builder()
                 .log_group_name(&cw.log_group_name)
                 .role_arn(&cw.role_arn)
-                .set_large_data_delivery_s3_config(cw.large_data_delivery_s3_config.as_ref().map(s3).transpose()?)
+                .set_large_data_delivery_s3_config(
+                    cw.large_data_delivery_s3_config
+                        .as_ref()
+                        .map(s3)
+                        .transpose()?,
+                )
                 .build()
                 .map_err(invalid)?,
         ),
@@ -79,15 +86,23 @@ where
             let status = context.raw().status().as_u16();
             let service = context.err();
             ApiError::new(
-                service.code().map_or_else(|| format!("HTTP{status}"), str::to_owned),
+                service
+                    .code()
+                    .map_or_else(|| format!("HTTP{status}"), str::to_owned),
                 service
                     .message()
                     .map_or_else(|| format!("HTTP status {status}"), str::to_owned),
             )
         }
-        SdkError::TimeoutError(_) => ApiError::new("Timeout", "no answer within the operation timeout"),
+        SdkError::TimeoutError(_) => {
+            ApiError::new("Timeout", "no answer within the operation timeout")
+        }
         SdkError::DispatchFailure(failure) => {
-            let code = if failure.is_timeout() { "Timeout" } else { "ConnectionError" };
+            let code = if failure.is_timeout() {
+                "Timeout"
+            } else {
+                "ConnectionError"
+            };
             ApiError::new(code, DisplayErrorContext(&err).to_string())
         }
         _ => ApiError::new("ResponseError", DisplayErrorContext(&err).to_string()),

@@ -69,7 +69,9 @@ impl Aws {
         // One HTTP client for every SDK client: the SDK otherwise gives each
         // client its own connection pool, and connections churn.
         let http_client = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
             .build_https();
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(options.connect_timeout)
@@ -88,12 +90,16 @@ impl Aws {
             loader = loader.endpoint_url(url);
         }
         if let Some((key, secret)) = &options.static_credentials {
-            loader = loader.credentials_provider(Credentials::new(key, secret, None, None, "fleet"));
+            loader =
+                loader.credentials_provider(Credentials::new(key, secret, None, None, "fleet"));
         }
         let mut base = loader.load().await;
         if base.region().is_none() {
             // STS needs some region; Bedrock calls set theirs per call.
-            base = base.into_builder().region(SdkRegion::from_static("us-east-1")).build();
+            base = base
+                .into_builder()
+                .region(SdkRegion::from_static("us-east-1"))
+                .build();
         }
         Aws {
             sts: aws_sdk_sts::Client::new(&base),
@@ -109,11 +115,21 @@ impl Aws {
     pub async fn caller_account(&self) -> Result<AccountId, ApiError> {
         self.caller
             .get_or_init(|| async {
-                let identity = self.sts.get_caller_identity().send().await.map_err(api_error)?;
+                let identity = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(api_error)?;
                 identity
                     .account()
                     .and_then(AccountId::parse)
-                    .ok_or_else(|| ApiError::new("InvalidIdentity", "sts:GetCallerIdentity returned no account id"))
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            "InvalidIdentity",
+                            "sts:GetCallerIdentity returned no account id",
+                        )
+                    })
             })
             .await
             .clone()
@@ -155,11 +171,17 @@ impl Aws {
             .await
             .map_err(|err| {
                 let err = api_error(err);
-                ApiError::new(err.code, format!("cannot assume {role_arn}: {}", err.message))
+                ApiError::new(
+                    err.code,
+                    format!("cannot assume {role_arn}: {}", err.message),
+                )
             })?;
-        let credentials = assumed
-            .credentials()
-            .ok_or_else(|| ApiError::new("AssumeRoleFailed", format!("sts:AssumeRole on {role_arn} returned no credentials")))?;
+        let credentials = assumed.credentials().ok_or_else(|| {
+            ApiError::new(
+                "AssumeRoleFailed",
+                format!("sts:AssumeRole on {role_arn} returned no credentials"),
+            )
+        })?;
         let credentials = Credentials::new(
             credentials.access_key_id(),
             credentials.secret_access_key(),
@@ -179,7 +201,10 @@ impl Aws {
 fn per_target(at: Location<'_>) -> aws_sdk_bedrock::config::Builder {
     aws_sdk_bedrock::config::Builder::default()
         .region(SdkRegion::new(at.region.as_str().to_owned()))
-        .retry_partition(RetryPartition::new(format!("fleet/{}/{}", at.account_id, at.region)))
+        .retry_partition(RetryPartition::new(format!(
+            "fleet/{}/{}",
+            at.account_id, at.region
+        )))
 }
 
 impl LoggingApi for Aws {

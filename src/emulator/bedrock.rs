@@ -117,22 +117,30 @@ impl Violations {
         let bucket_path = format!("{path}.bucketName");
         let bucket = self.required(&config.bucket_name, &bucket_path);
         self.length(bucket, &bucket_path, 3, 63);
-        self.length(config.key_prefix.as_deref(), &format!("{path}.keyPrefix"), 0, 1024);
+        self.length(
+            config.key_prefix.as_deref(),
+            &format!("{path}.keyPrefix"),
+            0,
+            1024,
+        );
     }
 
     fn into_message(self) -> Option<String> {
         match self.0.len() {
             0 => None,
             1 => Some(format!("1 validation error detected: {}", self.0[0])),
-            n => Some(format!("{n} validation errors detected: {}", self.0.join("; "))),
+            n => Some(format!(
+                "{n} validation errors detected: {}",
+                self.0.join("; ")
+            )),
         }
     }
 }
 
 /// Parses and validates a Put body; the error is a ValidationException message.
 pub(crate) fn parse_put(body: &[u8]) -> Result<LoggingConfig, String> {
-    let request: PutRequest = serde_json::from_slice(body)
-        .map_err(|err| format!("Malformed request body: {err}"))?;
+    let request: PutRequest =
+        serde_json::from_slice(body).map_err(|err| format!("Malformed request body: {err}"))?;
     let Some(input) = request.logging_config else {
         return Err("1 validation error detected: Value null at 'loggingConfig' failed to satisfy constraint: Member must not be null".into());
     };
@@ -221,16 +229,46 @@ mod tests {
     fn validates_like_aws() {
         let cases = [
             (json!({}), "Value null at 'loggingConfig'"),
-            (json!({"loggingConfig": {"textDataDeliveryEnabled": true}}), "at least one destination"),
-            (json!({"loggingConfig": {"s3Config": {"bucketName": "ab"}}}), "greater than or equal to 3"),
-            (json!({"loggingConfig": {"s3Config": {"bucketName": "a".repeat(64)}}}), "less than or equal to 63"),
-            (json!({"loggingConfig": {"s3Config": {"bucketName": "abc", "keyPrefix": "k".repeat(1025)}}}), "less than or equal to 1024"),
-            (json!({"loggingConfig": {"s3Config": {}}}), "Value null at 'loggingConfig.s3Config.bucketName'"),
-            (json!({"loggingConfig": {"cloudWatchConfig": {"logGroupName": "g"}}}), "Value null at 'loggingConfig.cloudWatchConfig.roleArn'"),
-            (json!({"loggingConfig": {"cloudWatchConfig": {"logGroupName": "", "roleArn": "arn:aws:iam::123456789012:role/r"}}}), "logGroupName' failed to satisfy constraint: Member must have length greater than or equal to 1"),
-            (json!({"loggingConfig": {"cloudWatchConfig": {"logGroupName": "g", "roleArn": "arn:aws:iam::1234:role/r"}}}), "regular expression pattern"),
-            (json!({"loggingConfig": {"cloudWatchConfig": {"logGroupName": "g", "roleArn": "r", "largeDataDeliveryS3Config": {"bucketName": "x"}}}}), "2 validation errors detected"),
-            (json!({"loggingConfig": {"s3Config": {"bucketName": 5}}}), "Malformed request body"),
+            (
+                json!({"loggingConfig": {"textDataDeliveryEnabled": true}}),
+                "at least one destination",
+            ),
+            (
+                json!({"loggingConfig": {"s3Config": {"bucketName": "ab"}}}),
+                "greater than or equal to 3",
+            ),
+            (
+                json!({"loggingConfig": {"s3Config": {"bucketName": "a".repeat(64)}}}),
+                "less than or equal to 63",
+            ),
+            (
+                json!({"loggingConfig": {"s3Config": {"bucketName": "abc", "keyPrefix": "k".repeat(1025)}}}),
+                "less than or equal to 1024",
+            ),
+            (
+                json!({"loggingConfig": {"s3Config": {}}}),
+                "Value null at 'loggingConfig.s3Config.bucketName'",
+            ),
+            (
+                json!({"loggingConfig": {"cloudWatchConfig": {"logGroupName": "g"}}}),
+                "Value null at 'loggingConfig.cloudWatchConfig.roleArn'",
+            ),
+            (
+                json!({"loggingConfig": {"cloudWatchConfig": {"logGroupName": "", "roleArn": "arn:aws:iam::123456789012:role/r"}}}),
+                "logGroupName' failed to satisfy constraint: Member must have length greater than or equal to 1",
+            ),
+            (
+                json!({"loggingConfig": {"cloudWatchConfig": {"logGroupName": "g", "roleArn": "arn:aws:iam::1234:role/r"}}}),
+                "regular expression pattern",
+            ),
+            (
+                json!({"loggingConfig": {"cloudWatchConfig": {"logGroupName": "g", "roleArn": "r", "largeDataDeliveryS3Config": {"bucketName": "x"}}}}),
+                "2 validation errors detected",
+            ),
+            (
+                json!({"loggingConfig": {"s3Config": {"bucketName": 5}}}),
+                "Malformed request body",
+            ),
         ];
         for (body, expected) in cases {
             let err = put(body.clone()).unwrap_err();

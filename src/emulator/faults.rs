@@ -38,14 +38,6 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub(crate) const ALL: [FaultKind; 5] = [
-        FaultKind::Throttle,
-        FaultKind::Error500,
-        FaultKind::Drop,
-        FaultKind::Slow,
-        FaultKind::Denied,
-    ];
-
     /// The name used in fault rules and in `/_emulator/stats`.
     pub fn name(self) -> &'static str {
         match self {
@@ -221,8 +213,9 @@ impl FromStr for FaultRule {
                         "the scope `{text}` is not an ACCOUNT/REGION glob (try `{text}/*` or `*/{text}`)"
                     )));
                 }
-                let glob = Glob::new(text)
-                    .map_err(|err| fail(format!("the scope `{text}` is not a valid glob: {err}")))?;
+                let glob = Glob::new(text).map_err(|err| {
+                    fail(format!("the scope `{text}` is not a valid glob: {err}"))
+                })?;
                 Some(glob.compile_matcher())
             }
         };
@@ -250,9 +243,7 @@ fn parse_rate(text: &str) -> Result<f64, String> {
         .map_err(|_| format!("the rate `{text}` is not a number"))?
         / scale;
     if !(0.0..=1.0).contains(&rate) {
-        return Err(format!(
-            "the rate `{text}` is outside 0..1 (or 0%..100%)"
-        ));
+        return Err(format!("the rate `{text}` is outside 0..1 (or 0%..100%)"));
     }
     Ok(rate)
 }
@@ -350,7 +341,9 @@ mod tests {
         assert!(rule.covers(Operation::Get, "111111111111/eu-west-1"));
         assert!(!rule.covers(Operation::Get, "111111111111/eu-west-2"));
 
-        let rule: FaultRule = "error500:5%:222222222222/*:put,assume_role".parse().unwrap();
+        let rule: FaultRule = "error500:5%:222222222222/*:put,assume_role"
+            .parse()
+            .unwrap();
         assert!(rule.covers(Operation::Put, "222222222222/us-east-1"));
         assert!(rule.covers(Operation::AssumeRole, "222222222222/us-east-1"));
         assert!(!rule.covers(Operation::Get, "222222222222/us-east-1"));
@@ -400,7 +393,9 @@ mod tests {
         let rules = vec!["throttle:0.3".parse().unwrap()];
         let sequence = |seed| -> Vec<bool> {
             (0..2000)
-                .map(|n| decide(&rules, seed, "111111111111/us-east-1", Operation::Get, n).is_some())
+                .map(|n| {
+                    decide(&rules, seed, "111111111111/us-east-1", Operation::Get, n).is_some()
+                })
                 .collect()
         };
         assert_eq!(sequence(7), sequence(7));

@@ -153,11 +153,9 @@ pub(crate) fn partition_of(region: &str) -> &'static str {
 
 /// A stable, role-specific unique id in the `AROA…` form AWS uses.
 pub(crate) fn role_id(account: &str, role_name: &str) -> String {
-    let hash = role_name
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+    let hash = role_name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     format!("AROA{account}{:08X}", hash as u32)
 }
 
@@ -196,9 +194,15 @@ mod tests {
 
     fn headers(authorization: &str, token: Option<&str>) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert("authorization", HeaderValue::from_str(authorization).unwrap());
+        headers.insert(
+            "authorization",
+            HeaderValue::from_str(authorization).unwrap(),
+        );
         if let Some(token) = token {
-            headers.insert("x-amz-security-token", HeaderValue::from_str(token).unwrap());
+            headers.insert(
+                "x-amz-security-token",
+                HeaderValue::from_str(token).unwrap(),
+            );
         }
         headers
     }
@@ -217,17 +221,25 @@ mod tests {
             session_name: "fleet".into(),
         };
         let token = issue_session_token(&session);
-        let auth = format!("AWS4-HMAC-SHA256 Credential={key}/20261125/cn-north-1/sts/aws4_request, SignedHeaders=host, Signature=abc");
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential={key}/20261125/cn-north-1/sts/aws4_request, SignedHeaders=host, Signature=abc"
+        );
         let caller = Caller::from_headers(&headers(&auth, Some(&token)));
         assert_eq!(caller.target(), "222222222222/cn-north-1");
         assert_eq!(caller.session, Some(session));
-        assert_eq!(caller.arn(), "arn:aws-cn:sts::222222222222:assumed-role/Admin/fleet");
+        assert_eq!(
+            caller.arn(),
+            "arn:aws-cn:sts::222222222222:assumed-role/Admin/fleet"
+        );
     }
 
     #[test]
     fn parses_role_arns_like_the_aws_pattern() {
         let arn = parse_role_arn("arn:aws-cn:iam::222222222222:role/path/Admin", true).unwrap();
-        assert_eq!((arn.partition, arn.account, arn.role_name), ("aws-cn", "222222222222", "Admin"));
+        assert_eq!(
+            (arn.partition, arn.account, arn.role_name),
+            ("aws-cn", "222222222222", "Admin")
+        );
         assert!(parse_role_arn("arn:aws:iam:::role/x", false).is_some());
         for bad in [
             "arn:aws:iam:::role/x",

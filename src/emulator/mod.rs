@@ -99,7 +99,8 @@ impl RunningEmulator {
     /// Replaces every stored configuration, as `PUT /_emulator/state` does;
     /// returns how many targets are configured.
     pub fn replace_state(&self, state: serde_json::Value) -> Result<usize, InvalidStateError> {
-        self.shared.replace_state_from_json(state.to_string().as_bytes())
+        self.shared
+            .replace_state_from_json(state.to_string().as_bytes())
     }
 
     /// Stops accepting, closes every connection, and waits for the listener to close.
@@ -150,7 +151,9 @@ pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
 
     eprintln!("emulator: Bedrock model invocation logging + STS at {url}");
     eprintln!("emulator: export AWS_ENDPOINT_URL={url}");
-    eprintln!("emulator: caller account {DEFAULT_ACCOUNT}; admin endpoints {url}/_emulator/state and {url}/_emulator/stats");
+    eprintln!(
+        "emulator: caller account {DEFAULT_ACCOUNT}; admin endpoints {url}/_emulator/state and {url}/_emulator/stats"
+    );
     if !latency.is_zero() {
         eprintln!("emulator: latency {} ms per AWS call", latency.as_millis());
     }

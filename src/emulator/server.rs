@@ -122,16 +122,33 @@ async fn handle(
         (&Method::DELETE, LOGGING_PATH) => Call::Delete,
         (&Method::PUT, LOGGING_PATH) => match read_body(request.into_body(), MAX_AWS_BODY).await {
             Ok(body) => Call::Put(body),
-            Err(message) => return Ok(bedrock_error(&shared, StatusCode::BAD_REQUEST, "ValidationException", &message)),
+            Err(message) => {
+                return Ok(bedrock_error(
+                    &shared,
+                    StatusCode::BAD_REQUEST,
+                    "ValidationException",
+                    &message,
+                ));
+            }
         },
         (_, LOGGING_PATH) => {
             let message = format!("{} {LOGGING_PATH} is not an operation", request.method());
-            return Ok(bedrock_error(&shared, StatusCode::METHOD_NOT_ALLOWED, "UnknownOperationException", &message));
+            return Ok(bedrock_error(
+                &shared,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "UnknownOperationException",
+                &message,
+            ));
         }
         (&Method::POST, "/") => {
             let form = match read_body(request.into_body(), MAX_AWS_BODY).await {
                 Ok(body) => Form::parse(&body),
-                Err(message) => return Ok(sts_error(&shared, &StsError::new(400, "MalformedInput", message))),
+                Err(message) => {
+                    return Ok(sts_error(
+                        &shared,
+                        &StsError::new(400, "MalformedInput", message),
+                    ));
+                }
             };
             match form.get("Action") {
                 Some("GetCallerIdentity") => Call::GetCallerIdentity,
@@ -141,13 +158,21 @@ async fn handle(
                         "Could not find operation {} for version 2011-06-15",
                         other.unwrap_or("(no Action)")
                     );
-                    return Ok(sts_error(&shared, &StsError::new(400, "InvalidAction", message)));
+                    return Ok(sts_error(
+                        &shared,
+                        &StsError::new(400, "InvalidAction", message),
+                    ));
                 }
             }
         }
         (method, path) => {
             let message = format!("the emulator serves no {method} {path}");
-            return Ok(bedrock_error(&shared, StatusCode::NOT_FOUND, "UnknownOperationException", &message));
+            return Ok(bedrock_error(
+                &shared,
+                StatusCode::NOT_FOUND,
+                "UnknownOperationException",
+                &message,
+            ));
         }
     };
 
@@ -187,7 +212,12 @@ async fn handle(
                 shared.put_logging_config(target, config);
                 json_response(&shared, StatusCode::OK, Bytes::from_static(EMPTY_OBJECT))
             }
-            Err(message) => bedrock_error(&shared, StatusCode::BAD_REQUEST, "ValidationException", &message),
+            Err(message) => bedrock_error(
+                &shared,
+                StatusCode::BAD_REQUEST,
+                "ValidationException",
+                &message,
+            ),
         },
         Call::Delete => {
             shared.delete_logging_config(&target);
@@ -195,7 +225,11 @@ async fn handle(
         }
         Call::GetCallerIdentity => {
             let request_id = shared.request_id();
-            xml_response(StatusCode::OK, &request_id, sts::get_caller_identity(&caller, &request_id))
+            xml_response(
+                StatusCode::OK,
+                &request_id,
+                sts::get_caller_identity(&caller, &request_id),
+            )
         }
         Call::AssumeRole(form) => {
             let request_id = shared.request_id();
@@ -207,7 +241,12 @@ async fn handle(
     })
 }
 
-fn fault_response(shared: &Shared, kind: FaultKind, operation: Operation, caller: &Caller) -> Response<Body> {
+fn fault_response(
+    shared: &Shared,
+    kind: FaultKind,
+    operation: Operation,
+    caller: &Caller,
+) -> Response<Body> {
     let denied = format!(
         "User: {} is not authorized to perform: {} in region {} because the region is not enabled for account {} (emulated fault)",
         caller.arn(),
@@ -219,7 +258,11 @@ fn fault_response(shared: &Shared, kind: FaultKind, operation: Operation, caller
         let err = match kind {
             FaultKind::Throttle => StsError::new(400, "Throttling", "Rate exceeded"),
             FaultKind::Denied => StsError::new(403, "AccessDenied", denied),
-            _ => StsError::new(500, "InternalFailure", "An internal error occurred (emulated fault)"),
+            _ => StsError::new(
+                500,
+                "InternalFailure",
+                "An internal error occurred (emulated fault)",
+            ),
         };
         return sts_error(shared, &err);
     }
@@ -230,7 +273,12 @@ fn fault_response(shared: &Shared, kind: FaultKind, operation: Operation, caller
             "ThrottlingException",
             "Too many requests, please wait before trying again.",
         ),
-        FaultKind::Denied => bedrock_error(shared, StatusCode::FORBIDDEN, "AccessDeniedException", &denied),
+        FaultKind::Denied => bedrock_error(
+            shared,
+            StatusCode::FORBIDDEN,
+            "AccessDeniedException",
+            &denied,
+        ),
         _ => bedrock_error(
             shared,
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -242,11 +290,14 @@ fn fault_response(shared: &Shared, kind: FaultKind, operation: Operation, caller
 
 async fn handle_admin(shared: &Shared, path: &str, request: Request<Incoming>) -> Response<Body> {
     let admin_error = |status, message: String| {
-        let body = serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default();
+        let body =
+            serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default();
         json_response(shared, status, body.into())
     };
     match (request.method(), path) {
-        (&Method::GET, "state") => json_response(shared, StatusCode::OK, shared.state_json().into()),
+        (&Method::GET, "state") => {
+            json_response(shared, StatusCode::OK, shared.state_json().into())
+        }
         (&Method::PUT, "state") => {
             let body = match read_body(request.into_body(), MAX_ADMIN_BODY).await {
                 Ok(body) => body,
@@ -297,7 +348,12 @@ fn json_response(shared: &Shared, status: StatusCode, body: Bytes) -> Response<B
 }
 
 /// A restJson1 error: the code in `x-amzn-ErrorType`, the message in the body.
-fn bedrock_error(shared: &Shared, status: StatusCode, code: &'static str, message: &str) -> Response<Body> {
+fn bedrock_error(
+    shared: &Shared,
+    status: StatusCode,
+    code: &'static str,
+    message: &str,
+) -> Response<Body> {
     let body = serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default();
     let mut response = json_response(shared, status, body.into());
     response

@@ -127,9 +127,9 @@ impl Shared {
     ) -> Result<usize, InvalidStateError> {
         let mut configs = HashMap::with_capacity(state.len());
         for (target, config) in state {
-            let valid = target
-                .split_once('/')
-                .is_some_and(|(account, region)| is_account_id(account) && !region.is_empty() && !region.contains('/'));
+            let valid = target.split_once('/').is_some_and(|(account, region)| {
+                is_account_id(account) && !region.is_empty() && !region.contains('/')
+            });
             if !valid {
                 return Err(InvalidStateError(format!(
                     "`{target}` is not ACCOUNT/REGION with a 12-digit account id"
@@ -227,8 +227,12 @@ mod tests {
         let a = Shared::new(options.clone());
         let b = Shared::new(options);
         // Interleave differently: each target's sequence must be the same.
-        let a_x: Vec<_> = (0..50).map(|_| a.fault_for("1/x", Operation::Get)).collect();
-        let a_y: Vec<_> = (0..50).map(|_| a.fault_for("1/y", Operation::Get)).collect();
+        let a_x: Vec<_> = (0..50)
+            .map(|_| a.fault_for("1/x", Operation::Get))
+            .collect();
+        let a_y: Vec<_> = (0..50)
+            .map(|_| a.fault_for("1/y", Operation::Get))
+            .collect();
         let mut b_x = Vec::new();
         let mut b_y = Vec::new();
         for _ in 0..50 {
@@ -251,6 +255,9 @@ mod tests {
         let err = shared
             .replace_state_from_json(br#"{"111111111111/us-east-1": {"s3_config": {}}}"#)
             .unwrap_err();
-        assert!(err.to_string().contains("unknown field `s3_config`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown field `s3_config`"),
+            "{err}"
+        );
     }
 }

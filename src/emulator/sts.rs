@@ -28,7 +28,11 @@ impl StsError {
     }
 
     pub(crate) fn to_xml(&self, request_id: &str) -> String {
-        let kind = if self.status >= 500 { "Receiver" } else { "Sender" };
+        let kind = if self.status >= 500 {
+            "Receiver"
+        } else {
+            "Sender"
+        };
         format!(
             "<ErrorResponse xmlns=\"{NAMESPACE}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
             self.code,
@@ -181,7 +185,10 @@ mod tests {
     fn decodes_form_bodies() {
         let form = Form::parse(b"Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A222222222222%3Arole%2FX&RoleSessionName=a+b&Bad=%zz&Tail=%4");
         assert_eq!(form.get("Action"), Some("AssumeRole"));
-        assert_eq!(form.get("RoleArn"), Some("arn:aws:iam::222222222222:role/X"));
+        assert_eq!(
+            form.get("RoleArn"),
+            Some("arn:aws:iam::222222222222:role/X")
+        );
         assert_eq!(form.get("RoleSessionName"), Some("a b"));
         assert_eq!(form.get("Bad"), Some("%zz"));
         assert_eq!(form.get("Tail"), Some("%4"));
@@ -192,23 +199,45 @@ mod tests {
     fn assume_role_validates_its_parameters() {
         let err = |body: &str| assume_role(&Form::parse(body.as_bytes()), "r").unwrap_err();
         assert_eq!(err("RoleSessionName=s").code, "ValidationError");
-        assert!(err("RoleArn=arn:aws:iam::1:role/X&RoleSessionName=s1").message.contains("is invalid"));
-        assert!(err("RoleArn=arn:aws:iam::222222222222:role/X").message.contains("roleSessionName"));
-        assert!(err("RoleArn=arn:aws:iam::222222222222:role/X&RoleSessionName=a").message.contains("roleSessionName"));
-        assert!(err("RoleArn=arn:aws:iam::222222222222:role/X&RoleSessionName=ab&DurationSeconds=60").message.contains("durationSeconds"));
+        assert!(
+            err("RoleArn=arn:aws:iam::1:role/X&RoleSessionName=s1")
+                .message
+                .contains("is invalid")
+        );
+        assert!(
+            err("RoleArn=arn:aws:iam::222222222222:role/X")
+                .message
+                .contains("roleSessionName")
+        );
+        assert!(
+            err("RoleArn=arn:aws:iam::222222222222:role/X&RoleSessionName=a")
+                .message
+                .contains("roleSessionName")
+        );
+        assert!(
+            err("RoleArn=arn:aws:iam::222222222222:role/X&RoleSessionName=ab&DurationSeconds=60")
+                .message
+                .contains("durationSeconds")
+        );
         let ok = assume_role(
             &Form::parse(b"RoleArn=arn:aws:iam::222222222222:role/X&RoleSessionName=fleet"),
             "r",
         )
         .unwrap();
         assert!(ok.contains("<AccessKeyId>ASIAEM222222222222"), "{ok}");
-        assert!(ok.contains("<Arn>arn:aws:sts::222222222222:assumed-role/X/fleet</Arn>"), "{ok}");
+        assert!(
+            ok.contains("<Arn>arn:aws:sts::222222222222:assumed-role/X/fleet</Arn>"),
+            "{ok}"
+        );
     }
 
     #[test]
     fn escapes_xml() {
         let err = StsError::new(403, "AccessDenied", "a <b> & 'c'");
-        assert!(err.to_xml("id").contains("<Message>a &lt;b&gt; &amp; &apos;c&apos;</Message>"));
+        assert!(
+            err.to_xml("id")
+                .contains("<Message>a &lt;b&gt; &amp; &apos;c&apos;</Message>")
+        );
         assert!(err.to_xml("id").contains("<Type>Sender</Type>"));
     }
 }

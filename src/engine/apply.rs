@@ -37,7 +37,9 @@ pub enum ApplyOutcome {
     /// The write succeeded but the read-back failed, so it is not verified.
     Unverified(ApiError),
     /// The write succeeded but the read-back differs from the profile.
-    Mismatch { read_back: Option<LoggingConfig> },
+    Mismatch {
+        read_back: Option<LoggingConfig>,
+    },
     NotAttempted(SkipReason),
 }
 
@@ -65,7 +67,10 @@ pub struct ApplyReport {
 
 impl ApplyReport {
     pub fn applied(&self) -> usize {
-        self.results.iter().filter(|r| r.outcome == ApplyOutcome::Applied).count()
+        self.results
+            .iter()
+            .filter(|r| r.outcome == ApplyOutcome::Applied)
+            .count()
     }
 
     pub fn not_attempted(&self) -> usize {
@@ -95,29 +100,37 @@ pub async fn apply_changes<A: LoggingApi>(
     let failures = AtomicUsize::new(0);
     let failures = &failures;
     progress.started(changes.len());
-    let mut results: Vec<(usize, TargetApply)> = futures::stream::iter(changes.into_iter().enumerate())
-        .map(|(index, plan)| async move {
-            let action = plan.action().unwrap_or(Action::NoOp);
-            let outcome = if options.stop.load(Ordering::SeqCst) {
-                ApplyOutcome::NotAttempted(SkipReason::Interrupted)
-            } else if options
-                .max_failures
-                .is_some_and(|max| failures.load(Ordering::SeqCst) >= max)
-            {
-                ApplyOutcome::NotAttempted(SkipReason::MaxFailures)
-            } else {
-                let outcome = write_and_verify(api, &plan).await;
-                if outcome.is_failure() {
-                    failures.fetch_add(1, Ordering::SeqCst);
-                }
-                outcome
-            };
-            progress.advanced();
-            (index, TargetApply { plan, action, outcome })
-        })
-        .buffer_unordered(options.concurrency.max(1))
-        .collect()
-        .await;
+    let mut results: Vec<(usize, TargetApply)> =
+        futures::stream::iter(changes.into_iter().enumerate())
+            .map(|(index, plan)| async move {
+                let action = plan.action().unwrap_or(Action::NoOp);
+                let outcome = if options.stop.load(Ordering::SeqCst) {
+                    ApplyOutcome::NotAttempted(SkipReason::Interrupted)
+                } else if options
+                    .max_failures
+                    .is_some_and(|max| failures.load(Ordering::SeqCst) >= max)
+                {
+                    ApplyOutcome::NotAttempted(SkipReason::MaxFailures)
+                } else {
+                    let outcome = write_and_verify(api, &plan).await;
+                    if outcome.is_failure() {
+                        failures.fetch_add(1, Ordering::SeqCst);
+                    }
+                    outcome
+                };
+                progress.advanced();
+                (
+                    index,
+                    TargetApply {
+                        plan,
+                        action,
+                        outcome,
+                    },
+                )
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
     progress.finished();
     results.sort_unstable_by_key(|(index, _)| *index);
     ApplyReport {
@@ -178,25 +191,27 @@ pub async fn check_stale<A: LoggingApi>(
 ) -> Vec<StaleTarget> {
     let readable: Vec<&TargetPlan> = planned.iter().filter(|p| p.live.is_ok()).collect();
     progress.started(readable.len());
-    let mut stale: Vec<(usize, StaleTarget)> = futures::stream::iter(readable.into_iter().enumerate())
-        .map(|(index, plan)| async move {
-            let now = api.get(location(&plan.target)).await;
-            progress.advanced();
-            let unchanged = matches!((&plan.live, &now), (Ok(before), Ok(now)) if before == now);
-            (!unchanged).then(|| {
-                (
-                    index,
-                    StaleTarget {
-                        plan: plan.clone(),
-                        now,
-                    },
-                )
+    let mut stale: Vec<(usize, StaleTarget)> =
+        futures::stream::iter(readable.into_iter().enumerate())
+            .map(|(index, plan)| async move {
+                let now = api.get(location(&plan.target)).await;
+                progress.advanced();
+                let unchanged =
+                    matches!((&plan.live, &now), (Ok(before), Ok(now)) if before == now);
+                (!unchanged).then(|| {
+                    (
+                        index,
+                        StaleTarget {
+                            plan: plan.clone(),
+                            now,
+                        },
+                    )
+                })
             })
-        })
-        .buffer_unordered(concurrency.max(1))
-        .filter_map(|stale| async move { stale })
-        .collect()
-        .await;
+            .buffer_unordered(concurrency.max(1))
+            .filter_map(|stale| async move { stale })
+            .collect()
+            .await;
     progress.finished();
     stale.sort_unstable_by_key(|(index, _)| *index);
     stale.into_iter().map(|(_, s)| s).collect()

@@ -20,7 +20,10 @@ impl FakeApi {
     }
 
     fn check(&self, at: Location<'_>) -> Result<(), ApiError> {
-        if self.denied.contains(&format!("{}/{}", at.account_id, at.region)) {
+        if self
+            .denied
+            .contains(&format!("{}/{}", at.account_id, at.region))
+        {
             return Err(ApiError::new("AccessDeniedException", "denied by the fake"));
         }
         Ok(())
@@ -35,14 +38,23 @@ impl LoggingApi for FakeApi {
 
     async fn put(&self, at: Location<'_>, config: &LoggingConfig) -> Result<(), ApiError> {
         self.check(at)?;
-        self.writes.lock().unwrap().push(format!("put {}/{}", at.account_id, at.region));
-        self.state.lock().unwrap().insert(Self::key(at), config.clone());
+        self.writes
+            .lock()
+            .unwrap()
+            .push(format!("put {}/{}", at.account_id, at.region));
+        self.state
+            .lock()
+            .unwrap()
+            .insert(Self::key(at), config.clone());
         Ok(())
     }
 
     async fn delete(&self, at: Location<'_>) -> Result<(), ApiError> {
         self.check(at)?;
-        self.writes.lock().unwrap().push(format!("delete {}/{}", at.account_id, at.region));
+        self.writes
+            .lock()
+            .unwrap()
+            .push(format!("delete {}/{}", at.account_id, at.region));
         self.state.lock().unwrap().remove(&Self::key(at));
         Ok(())
     }

@@ -11,8 +11,13 @@ pub mod saved;
 use std::fmt;
 use std::future::Future;
 
-pub use apply::{ApplyOptions, ApplyOutcome, ApplyReport, SkipReason, StaleTarget, TargetApply, apply_changes, check_stale};
-pub use plan::{Action, Plan, PlanCounts, TargetPlan, location as location_of, plan_targets, unified_diff};
+pub use apply::{
+    ApplyOptions, ApplyOutcome, ApplyReport, SkipReason, StaleTarget, TargetApply, apply_changes,
+    check_stale,
+};
+pub use plan::{
+    Action, Plan, PlanCounts, TargetPlan, location as location_of, plan_targets, unified_diff,
+};
 
 use crate::fleet::{AccountId, Region};
 use crate::logging::LoggingConfig;
@@ -55,9 +60,16 @@ impl std::error::Error for ApiError {}
 /// The three Bedrock calls fleet makes, per account × region.
 pub trait LoggingApi: Sync {
     /// The live configuration, `None` when nothing is set.
-    fn get(&self, at: Location<'_>) -> impl Future<Output = Result<Option<LoggingConfig>, ApiError>> + Send;
+    fn get(
+        &self,
+        at: Location<'_>,
+    ) -> impl Future<Output = Result<Option<LoggingConfig>, ApiError>> + Send;
     /// Replaces the whole configuration.
-    fn put(&self, at: Location<'_>, config: &LoggingConfig) -> impl Future<Output = Result<(), ApiError>> + Send;
+    fn put(
+        &self,
+        at: Location<'_>,
+        config: &LoggingConfig,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
     fn delete(&self, at: Location<'_>) -> impl Future<Output = Result<(), ApiError>> + Send;
 }
 
@@ -75,3 +87,6 @@ impl Progress for NoProgress {}
 
 #[cfg(test)]
 pub(crate) mod fake;
+
+#[cfg(test)]
+pub(crate) mod tests;

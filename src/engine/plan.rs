@@ -145,15 +145,16 @@ pub async fn plan_targets<A: LoggingApi>(
     progress: &dyn Progress,
 ) -> Plan {
     progress.started(targets.len());
-    let mut planned: Vec<(usize, TargetPlan)> = futures::stream::iter(targets.into_iter().enumerate())
-        .map(|(index, target)| async move {
-            let live = api.get(location(&target)).await;
-            progress.advanced();
-            (index, TargetPlan { target, live })
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+    let mut planned: Vec<(usize, TargetPlan)> =
+        futures::stream::iter(targets.into_iter().enumerate())
+            .map(|(index, target)| async move {
+                let live = api.get(location(&target)).await;
+                progress.advanced();
+                (index, TargetPlan { target, live })
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
     progress.finished();
     planned.sort_unstable_by_key(|(index, _)| *index);
     Plan {

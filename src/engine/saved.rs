@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::{Action, Plan, PlanCounts, TargetPlan};
 use super::ApiError;
+use super::plan::{Action, Plan, PlanCounts, TargetPlan};
 use crate::fleet::{Account, AccountId, Fleet, Region, Settings, Target};
 use crate::logging::LoggingConfig;
 
@@ -69,7 +69,9 @@ pub enum SavedPlanError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("{path} has format_version {found}, but this fleet reads only version {FORMAT_VERSION}; re-create it with `fleet plan --out`")]
+    #[error(
+        "{path} has format_version {found}, but this fleet reads only version {FORMAT_VERSION}; re-create it with `fleet plan --out`"
+    )]
     Version { path: String, found: String },
     #[error("{path} is not a fleet plan: {source}")]
     Shape {
@@ -77,7 +79,9 @@ pub enum SavedPlanError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("{path}: target {target}: {reason}; the plan was edited or damaged, re-create it with `fleet plan --out`")]
+    #[error(
+        "{path}: target {target}: {reason}; the plan was edited or damaged, re-create it with `fleet plan --out`"
+    )]
     Target {
         path: String,
         target: String,
@@ -104,10 +108,11 @@ impl SavedPlan {
 
     /// Parses a saved plan and checks that it is internally consistent.
     pub fn parse(path: &str, text: &str) -> Result<SavedPlan, SavedPlanError> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|source| SavedPlanError::Json {
-            path: path.to_owned(),
-            source,
-        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|source| SavedPlanError::Json {
+                path: path.to_owned(),
+                source,
+            })?;
         let version = value.get("format_version");
         if version.and_then(serde_json::Value::as_u64) != Some(u64::from(FORMAT_VERSION)) {
             return Err(SavedPlanError::Version {
@@ -115,10 +120,11 @@ impl SavedPlan {
                 found: version.map_or_else(|| "(missing)".to_owned(), ToString::to_string),
             });
         }
-        let saved: SavedPlan = serde_json::from_value(value).map_err(|source| SavedPlanError::Shape {
-            path: path.to_owned(),
-            source,
-        })?;
+        let saved: SavedPlan =
+            serde_json::from_value(value).map_err(|source| SavedPlanError::Shape {
+                path: path.to_owned(),
+                source,
+            })?;
         saved.to_plan(path)?;
         Ok(saved)
     }
@@ -143,8 +149,10 @@ impl SavedPlan {
                 target: saved.target.clone(),
                 reason: reason.to_owned(),
             };
-            let id = AccountId::parse(&saved.account_id).ok_or_else(|| bad("account_id is not 12 digits"))?;
-            let region = Region::parse(&saved.region).ok_or_else(|| bad("region is not an AWS region name"))?;
+            let id = AccountId::parse(&saved.account_id)
+                .ok_or_else(|| bad("account_id is not 12 digits"))?;
+            let region = Region::parse(&saved.region)
+                .ok_or_else(|| bad("region is not an AWS region name"))?;
             let account = accounts
                 .entry(saved.account_id.as_str())
                 .or_insert_with(|| {

@@ -21,7 +21,10 @@ impl SourceFile {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let before = &self.text[..offset.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
-        let col = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+        let col = before
+            .rfind('\n')
+            .map_or(before.len(), |nl| before.len() - nl - 1)
+            + 1;
         (line, col)
     }
 }

@@ -63,8 +63,9 @@ pub fn parse(name: &str, text: String) -> Result<Loaded, FleetFileError> {
         problems: Vec::new(),
     };
     let fleet = checker.validate(raw, sha256);
-    let (errors, warnings): (Vec<_>, Vec<_>) =
-        checker.problems.into_iter().partition(Problem::is_error);
+    let mut problems = checker.problems;
+    problems.sort_by_key(|p| p.span.start);
+    let (errors, warnings): (Vec<_>, Vec<_>) = problems.into_iter().partition(Problem::is_error);
     match fleet {
         Some(fleet) if errors.is_empty() => Ok(Loaded { fleet, warnings }),
         _ => Err(FleetFileError::Invalid {
@@ -91,7 +92,10 @@ fn syntax_problem(file: &SourceFile, err: &toml::de::Error) -> Problem {
             .max_by(|a, b| a.0.total_cmp(&b.0));
         problem = match closest {
             Some((_, candidate)) => problem.help(format!("did you mean `{candidate}`?")),
-            None => problem.help(format!("the keys allowed here are: {}", expected.join(", "))),
+            None => problem.help(format!(
+                "the keys allowed here are: {}",
+                expected.join(", ")
+            )),
         };
     } else if let Some(field) = message
         .strip_prefix("missing field `")
@@ -263,14 +267,19 @@ impl<'f> Checker<'f> {
         for name in regions.into_inner() {
             let span = name.span();
             let Some(region) = Region::parse(name.get_ref()) else {
-                self.error(span, format!("`{}` is not an AWS region name", name.get_ref()))
-                    .help("regions are written like \"us-east-1\" or \"eu-central-1\"");
+                self.error(
+                    span,
+                    format!("`{}` is not an AWS region name", name.get_ref()),
+                )
+                .help("regions are written like \"us-east-1\" or \"eu-central-1\"");
                 continue;
             };
             if let Some(first) = out.iter().find(|r| r.get_ref() == &region) {
                 let (line, _) = self.file.line_col(first.span().start);
                 self.error(span, format!("region {region} is listed twice"))
-                    .help(format!("remove this entry; it is already listed on line {line}"));
+                    .help(format!(
+                        "remove this entry; it is already listed on line {line}"
+                    ));
                 continue;
             }
             if !region.is_known_bedrock_region() {
@@ -305,7 +314,11 @@ impl<'f> Checker<'f> {
             s3: profile.s3_config,
             cloudwatch: profile.cloudwatch_config.map(|cw| {
                 let cw = cw.into_inner();
-                (cw.log_group_name, cw.role_arn, cw.large_data_delivery_s3_config)
+                (
+                    cw.log_group_name,
+                    cw.role_arn,
+                    cw.large_data_delivery_s3_config,
+                )
             }),
         };
         let has_destination = template.s3.is_some() || template.cloudwatch.is_some();
@@ -398,17 +411,25 @@ impl<'f> Checker<'f> {
         }
         if let Some(name) = &account.name {
             let text = name.get_ref();
-            if text.is_empty() || text.contains(['/', '{', '}']) || text.chars().any(char::is_whitespace) {
+            if text.is_empty()
+                || text.contains(['/', '{', '}'])
+                || text.chars().any(char::is_whitespace)
+            {
                 self.error(name.span(), format!("`{text}` cannot be an account name"))
                     .help("names appear in targets as NAME/REGION: use letters, digits, '-', '_' or '.'");
             } else if AccountId::parse(text).is_some() && text != account.id.get_ref() {
-                self.error(name.span(), "an account name must not look like another account's id")
-                    .help("targets are written NAME/REGION, so this name would be ambiguous");
+                self.error(
+                    name.span(),
+                    "an account name must not look like another account's id",
+                )
+                .help("targets are written NAME/REGION, so this name would be ambiguous");
             }
             if let Some(first) = seen_names.get(text) {
                 let (line, _) = file.line_col(first.start);
                 self.error(name.span(), format!("account name `{text}` is used twice"))
-                    .help(format!("names must be unique; the other account with this name is on line {line}"));
+                    .help(format!(
+                        "names must be unique; the other account with this name is on line {line}"
+                    ));
             } else {
                 seen_names.insert(text.clone(), name.span());
             }
@@ -419,14 +440,16 @@ impl<'f> Checker<'f> {
 
         let regions: Vec<Spanned<Region>> = match &account.regions {
             Some(list) => self.regions(list.clone()),
-            None => match default_regions {
-                Some(regions) => regions.to_vec(),
-                None => {
-                    self.error(span.clone(), "this account has no regions")
+            None => {
+                match default_regions {
+                    Some(regions) => regions.to_vec(),
+                    None => {
+                        self.error(span.clone(), "this account has no regions")
                         .help("set regions = [...] in [fleet] for every account, or in this account");
-                    Vec::new()
+                        Vec::new()
+                    }
                 }
-            },
+            }
         };
         if let Some(list) = &account.regions
             && list.get_ref().is_empty()
@@ -437,10 +460,16 @@ impl<'f> Checker<'f> {
 
         let mut overrides: BTreeMap<String, Spanned<String>> = BTreeMap::new();
         for (region, profile) in account.region_profiles.iter().flatten() {
-            if !regions.iter().any(|r| r.get_ref().as_str() == region.get_ref()) {
+            if !regions
+                .iter()
+                .any(|r| r.get_ref().as_str() == region.get_ref())
+            {
                 self.error(
                     region.span(),
-                    format!("region_profiles names {}, which this account does not manage", region.get_ref()),
+                    format!(
+                        "region_profiles names {}, which this account does not manage",
+                        region.get_ref()
+                    ),
                 )
                 .help("add the region to this account's regions, or remove the override");
             }
@@ -453,8 +482,11 @@ impl<'f> Checker<'f> {
         let role_arn = match (&account.role_arn, role_name) {
             (Some(arn), _) => {
                 if !is_role_arn(arn.get_ref()) {
-                    self.error(arn.span(), format!("`{}` is not an IAM role ARN", arn.get_ref()))
-                        .help("write it as arn:aws:iam::111111111111:role/NAME");
+                    self.error(
+                        arn.span(),
+                        format!("`{}` is not an IAM role ARN", arn.get_ref()),
+                    )
+                    .help("write it as arn:aws:iam::111111111111:role/NAME");
                 }
                 Some(arn.get_ref().clone())
             }
@@ -502,7 +534,11 @@ impl<'f> Checker<'f> {
         Some((model, resolved))
     }
 
-    fn unknown_profile(&mut self, name: &Spanned<String>, templates: &HashMap<String, ProfileTemplate>) {
+    fn unknown_profile(
+        &mut self,
+        name: &Spanned<String>,
+        templates: &HashMap<String, ProfileTemplate>,
+    ) {
         let closest = templates
             .keys()
             .map(|candidate| (strsim::jaro_winkler(name.get_ref(), candidate), candidate))
@@ -517,12 +553,19 @@ impl<'f> Checker<'f> {
             None => format!(
                 "declare [profiles.{}] or use one of: {}",
                 name.get_ref(),
-                known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                known
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
-        self.error(name.span(), format!("profile `{}` does not exist", name.get_ref()))
-            .label("unknown profile")
-            .help(help);
+        self.error(
+            name.span(),
+            format!("profile `{}` does not exist", name.get_ref()),
+        )
+        .label("unknown profile")
+        .help(help);
     }
 
     /// Expands a profile for one target and checks what AWS would check.
@@ -535,18 +578,32 @@ impl<'f> Checker<'f> {
     ) -> Option<LoggingConfig> {
         let target = format!("{}/{}", vars.account_name, vars.region);
         let mut ok = true;
-        let mut check = |this: &mut Self, value: &Spanned<String>, what: &str, valid: fn(&str) -> Result<(), String>| -> String {
+        let mut check = |this: &mut Self,
+                         value: &Spanned<String>,
+                         what: &str,
+                         valid: fn(&str) -> Result<(), String>|
+         -> String {
             let expanded = vars.expand(value.get_ref());
             if let Err(why) = valid(&expanded)
                 && reported.insert(value.span())
             {
-                this.error(value.span(), format!("{what} `{expanded}` for {target} {why}"))
-                    .label(format!("invalid {what} after expansion"));
+                this.error(
+                    value.span(),
+                    format!("{what} `{expanded}` for {target} {why}"),
+                )
+                .label(format!("invalid {what} after expansion"));
                 ok = false;
             }
             expanded
         };
-        let s3 = |this: &mut Self, raw: &Spanned<RawS3>, check: &mut dyn FnMut(&mut Self, &Spanned<String>, &str, fn(&str) -> Result<(), String>) -> String| {
+        let s3 = |this: &mut Self,
+                  raw: &Spanned<RawS3>,
+                  check: &mut dyn FnMut(
+            &mut Self,
+            &Spanned<String>,
+            &str,
+            fn(&str) -> Result<(), String>,
+        ) -> String| {
             let raw = raw.get_ref();
             let bucket = check(this, &raw.bucket_name, "bucket_name", valid_bucket_name);
             let prefix = raw
@@ -587,7 +644,10 @@ impl<'f> Checker<'f> {
 
 fn valid_bucket_name(name: &str) -> Result<(), String> {
     if !(3..=63).contains(&name.len()) {
-        return Err(format!("is {} characters long; S3 bucket names have 3 to 63", name.len()));
+        return Err(format!(
+            "is {} characters long; S3 bucket names have 3 to 63",
+            name.len()
+        ));
     }
     let allowed = name
         .bytes()
@@ -601,14 +661,20 @@ fn valid_bucket_name(name: &str) -> Result<(), String> {
 
 fn valid_key_prefix(prefix: &str) -> Result<(), String> {
     if prefix.len() > 1024 {
-        return Err(format!("is {} characters long; key prefixes have at most 1024", prefix.len()));
+        return Err(format!(
+            "is {} characters long; key prefixes have at most 1024",
+            prefix.len()
+        ));
     }
     Ok(())
 }
 
 fn valid_log_group(name: &str) -> Result<(), String> {
     if !(1..=512).contains(&name.len()) {
-        return Err(format!("is {} characters long; log group names have 1 to 512", name.len()));
+        return Err(format!(
+            "is {} characters long; log group names have 1 to 512",
+            name.len()
+        ));
     }
     let allowed = name
         .bytes()

@@ -60,8 +60,12 @@ pub fn is_role_arn(arn: &str) -> bool {
         return false;
     };
     let (account, rest) = rest.split_at(rest.find(':').unwrap_or(rest.len()));
-    let account_ok = account.is_empty() || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
-    account_ok && rest.strip_prefix(":role/").is_some_and(|name| !name.is_empty())
+    let account_ok =
+        account.is_empty() || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
+    account_ok
+        && rest
+            .strip_prefix(":role/")
+            .is_some_and(|name| !name.is_empty())
 }
 
 #[cfg(test)]

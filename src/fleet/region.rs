@@ -58,9 +58,7 @@ impl Region {
             && parts[1..parts.len() - 1]
                 .iter()
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-            && parts[parts.len() - 1]
-                .bytes()
-                .all(|b| b.is_ascii_digit())
+            && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
             && !parts[parts.len() - 1].is_empty();
         well_formed.then(|| Region(name.to_owned()))
     }
@@ -100,7 +98,15 @@ mod tests {
         for ok in ["us-east-1", "us-gov-west-1", "cn-north-1", "ap-southeast-7"] {
             assert!(Region::parse(ok).is_some(), "{ok}");
         }
-        for bad in ["us-east", "US-east-1", "useast1", "us--1", "u-east-1", "us-east-1a", ""] {
+        for bad in [
+            "us-east",
+            "US-east-1",
+            "useast1",
+            "us--1",
+            "u-east-1",
+            "us-east-1a",
+            "",
+        ] {
             assert!(Region::parse(bad).is_none(), "{bad}");
         }
     }
@@ -108,7 +114,10 @@ mod tests {
     #[test]
     fn partitions() {
         assert_eq!(Region::parse("cn-north-1").unwrap().partition(), "aws-cn");
-        assert_eq!(Region::parse("us-gov-east-1").unwrap().partition(), "aws-us-gov");
+        assert_eq!(
+            Region::parse("us-gov-east-1").unwrap().partition(),
+            "aws-us-gov"
+        );
         assert_eq!(Region::parse("eu-west-1").unwrap().partition(), "aws");
     }
 }

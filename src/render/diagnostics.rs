@@ -13,7 +13,9 @@ pub fn problem(problem: &Problem, color: bool) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let mut out = String::new();
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_wrap_lines(false);
     if handler.render_report(&mut out, problem).is_err() {
         out = format!("{problem}\n");
     }

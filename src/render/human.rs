@@ -17,7 +17,11 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
                 writeln!(out)?;
             }
             None => {
-                let err = target.live.as_ref().err().expect("no action means unreadable");
+                let err = target
+                    .live
+                    .as_ref()
+                    .err()
+                    .expect("no action means unreadable");
                 writeln!(
                     out,
                     "{} {}: {}: {}\n",
@@ -125,7 +129,14 @@ pub fn apply(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
         }
     }
     if report.interrupted {
-        writeln!(out, "{}", paint(YELLOW, "Interrupted: no new write was started after the signal."))?;
+        writeln!(
+            out,
+            "{}",
+            paint(
+                YELLOW,
+                "Interrupted: no new write was started after the signal."
+            )
+        )?;
     }
     writeln!(
         out,

@@ -18,3 +18,6 @@ pub(crate) const BOLD: Style = Style::new().bold();
 pub(crate) fn paint(style: Style, text: impl std::fmt::Display) -> String {
     format!("{style}{text}{style:#}")
 }
+
+#[cfg(test)]
+mod tests;

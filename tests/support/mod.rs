@@ -59,7 +59,10 @@ pub fn fresh_account() -> String {
     });
     loop {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        assert!(n < 1_000_000, "fresh_account: a million accounts in one process?");
+        assert!(
+            n < 1_000_000,
+            "fresh_account: a million accounts in one process?"
+        );
         let account = format!("{salt:06}{n:06}");
         if account != CALLER_ACCOUNT {
             return account;
@@ -119,7 +122,10 @@ pub fn removed_env() -> Vec<String> {
     let mut removed: Vec<String> = ALWAYS.iter().map(|s| (*s).to_owned()).collect();
     for (key, _) in std::env::vars_os() {
         let Some(key) = key.to_str() else { continue };
-        if key.starts_with("AWS_") && !set.iter().any(|s| s == key) && !removed.iter().any(|r| r == key) {
+        if key.starts_with("AWS_")
+            && !set.iter().any(|s| s == key)
+            && !removed.iter().any(|r| r == key)
+        {
             removed.push(key.to_owned());
         }
     }

@@ -45,9 +45,7 @@ fn is_ready(venv: &Path) -> bool {
         .unwrap_or(false);
     // `exists` follows the symlink: a venv whose base interpreter was removed
     // (a pyenv upgrade, say) is rebuilt instead of failing obscurely later.
-    marker_ok
-        && venv_python(venv).exists()
-        && venv.join("bin").join("moto_server").exists()
+    marker_ok && venv_python(venv).exists() && venv.join("bin").join("moto_server").exists()
 }
 
 /// Returns the venv's python, installing moto first when needed.
@@ -59,8 +57,7 @@ pub fn ensure_moto_venv() -> Result<PathBuf, String> {
     }
 
     let target = target_dir();
-    fs::create_dir_all(&target)
-        .map_err(|e| format!("cannot create {}: {e}", target.display()))?;
+    fs::create_dir_all(&target).map_err(|e| format!("cannot create {}: {e}", target.display()))?;
     let lock_path = target.join("moto-venv.lock");
     let lock_file = OpenOptions::new()
         .create(true)
@@ -106,9 +103,8 @@ fn install(venv: &Path) -> Result<(), String> {
 
     if venv.exists() {
         // No marker: an interrupted install, or an older pin.
-        fs::remove_dir_all(venv).map_err(|e| {
-            format!("cannot remove incomplete venv {}: {e}", venv.display())
-        })?;
+        fs::remove_dir_all(venv)
+            .map_err(|e| format!("cannot remove incomplete venv {}: {e}", venv.display()))?;
     }
 
     let mut venv_cmd = Command::new(&python);
@@ -175,11 +171,20 @@ fn install(venv: &Path) -> Result<(), String> {
 /// the command line, exit status and output, for the panic message.
 fn run_step(cmd: &mut Command, log: &mut File) -> Result<Output, String> {
     // A developer's Python environment must not leak into the venv.
-    for var in ["PYTHONHOME", "PYTHONPATH", "PIP_USER", "PIP_REQUIRE_VIRTUALENV"] {
+    for var in [
+        "PYTHONHOME",
+        "PYTHONPATH",
+        "PIP_USER",
+        "PIP_REQUIRE_VIRTUALENV",
+    ] {
         cmd.env_remove(var);
     }
     cmd.stdin(Stdio::null());
-    let line = format!("{cmd:?}");
+    let line = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|part| part.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
     let _ = writeln!(log, "$ {line}");
     let output = cmd.output();
     let output = match output {
@@ -192,7 +197,7 @@ fn run_step(cmd: &mut Command, log: &mut File) -> Result<Output, String> {
         Ok(output)
     } else {
         Err(format!(
-            "$ {line}\nexit status: {}\n--- stdout (last lines) ---\n{}\n--- stderr ---\n{}",
+            "$ {line}\n{}\n--- stdout (last lines) ---\n{}\n--- stderr ---\n{}",
             output.status,
             tail(&String::from_utf8_lossy(&output.stdout), 60),
             tail(&String::from_utf8_lossy(&output.stderr), 200),

@@ -1,0 +1,251 @@
+//! Engine behaviour against the in-memory fake.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use super::fake::FakeApi;
+use super::saved::SavedPlan;
+use super::*;
+use crate::fleet::{self, Fleet};
+
+pub(crate) const FLEET: &str = r#"
+[fleet]
+regions = ["us-east-1", "eu-west-1"]
+role_name = "Admin"
+
+[profiles.standard]
+video_data_delivery_enabled = false
+audio_data_delivery_enabled = false
+
+[profiles.standard.s3_config]
+bucket_name = "logs-{account_id}-{region}"
+key_prefix = "bedrock"
+
+[profiles.off]
+enabled = false
+
+[[accounts]]
+id = "111111111111"
+name = "prod"
+profile = "standard"
+
+[[accounts]]
+id = "222222222222"
+name = "dev"
+profile = "standard"
+region_profiles = { "eu-west-1" = "off" }
+"#;
+
+pub(crate) fn fleet() -> Fleet {
+    fleet::parse("fleet.toml", FLEET.to_owned()).unwrap().fleet
+}
+
+/// prod/us-east-1 drifted, prod/eu-west-1 absent, dev/us-east-1 matches,
+/// dev/eu-west-1 logs but must not.
+pub(crate) fn drifted(fleet: &Fleet) -> FakeApi {
+    let api = FakeApi::default();
+    {
+        let mut state = api.state.lock().unwrap();
+        let key = |i: usize| {
+            (
+                fleet.targets[i].account.id.to_string(),
+                fleet.targets[i].region.to_string(),
+            )
+        };
+        let mut changed = fleet.targets[0].desired.clone().unwrap();
+        changed.video_data_delivery_enabled = true;
+        state.insert(key(0), changed);
+        state.insert(key(2), fleet.targets[2].desired.clone().unwrap());
+        state.insert(key(3), fleet.targets[2].desired.clone().unwrap());
+    }
+    api
+}
+
+fn options(max_failures: Option<usize>) -> ApplyOptions {
+    ApplyOptions {
+        concurrency: 4,
+        max_failures,
+        stop: Arc::new(AtomicBool::new(false)),
+    }
+}
+
+#[tokio::test]
+async fn plan_finds_each_action() {
+    let fleet = fleet();
+    let api = drifted(&fleet);
+    let plan = plan_targets(&api, fleet.targets.clone(), 2, &NoProgress).await;
+    let actions: Vec<_> = plan.targets.iter().map(TargetPlan::action).collect();
+    assert_eq!(
+        actions,
+        vec![
+            Some(Action::Update),
+            Some(Action::Create),
+            Some(Action::NoOp),
+            Some(Action::Delete)
+        ]
+    );
+    assert_eq!(
+        plan.counts(),
+        PlanCounts {
+            create: 1,
+            update: 1,
+            delete: 1,
+            unchanged: 1,
+            failed: 0
+        }
+    );
+    let diff = plan.targets[0].diff();
+    assert!(
+        diff.starts_with("--- live: prod/us-east-1\n+++ desired: prod/us-east-1\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("-video_data_delivery_enabled = true\n+video_data_delivery_enabled = false"),
+        "{diff}"
+    );
+    assert_eq!(plan.targets[2].diff(), "");
+}
+
+#[tokio::test]
+async fn an_unreadable_target_fails_alone() {
+    let fleet = fleet();
+    let mut api = drifted(&fleet);
+    api.denied = HashSet::from(["111111111111/eu-west-1".to_owned()]);
+    let plan = plan_targets(&api, fleet.targets.clone(), 8, &NoProgress).await;
+    let counts = plan.counts();
+    assert_eq!(
+        (
+            counts.failed,
+            counts.update,
+            counts.delete,
+            counts.unchanged
+        ),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(
+        plan.targets[1].live.as_ref().unwrap_err().code,
+        "AccessDeniedException"
+    );
+}
+
+#[tokio::test]
+async fn apply_writes_only_changes_and_verifies_them() {
+    let fleet = fleet();
+    let api = drifted(&fleet);
+    let plan = plan_targets(&api, fleet.targets.clone(), 2, &NoProgress).await;
+    let report = apply_changes(
+        &api,
+        plan.changes().cloned().collect(),
+        &options(None),
+        &NoProgress,
+    )
+    .await;
+    assert!(report.success());
+    assert_eq!(report.applied(), 3);
+    let mut writes = api.writes.lock().unwrap().clone();
+    writes.sort();
+    assert_eq!(
+        writes,
+        [
+            "delete 222222222222/eu-west-1",
+            "put 111111111111/eu-west-1",
+            "put 111111111111/us-east-1"
+        ]
+    );
+    let again = plan_targets(&api, fleet.targets.clone(), 2, &NoProgress).await;
+    assert_eq!(again.counts().changes(), 0);
+}
+
+#[tokio::test]
+async fn max_failures_stops_new_writes() {
+    let fleet = fleet();
+    let api = drifted(&fleet);
+    let plan = plan_targets(&api, fleet.targets.clone(), 2, &NoProgress).await;
+    let mut api = api;
+    // Every change is now denied; with concurrency 1 and --max-failures 1
+    // exactly one write is tried.
+    api.denied = fleet
+        .targets
+        .iter()
+        .map(|t| format!("{}/{}", t.account.id, t.region))
+        .collect();
+    let mut opts = options(Some(1));
+    opts.concurrency = 1;
+    let report = apply_changes(&api, plan.changes().cloned().collect(), &opts, &NoProgress).await;
+    assert_eq!(
+        (report.applied(), report.failed(), report.not_attempted()),
+        (0, 1, 2)
+    );
+    assert!(!report.success());
+}
+
+#[tokio::test]
+async fn a_stop_request_starts_no_write() {
+    let fleet = fleet();
+    let api = drifted(&fleet);
+    let plan = plan_targets(&api, fleet.targets.clone(), 2, &NoProgress).await;
+    let opts = options(None);
+    opts.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let report = apply_changes(&api, plan.changes().cloned().collect(), &opts, &NoProgress).await;
+    assert_eq!(report.not_attempted(), 3);
+    assert!(report.interrupted);
+    assert!(api.writes.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn stale_targets_are_found() {
+    let fleet = fleet();
+    let api = drifted(&fleet);
+    let plan = plan_targets(&api, fleet.targets.clone(), 2, &NoProgress).await;
+    assert!(
+        check_stale(&api, &plan.targets, 2, &NoProgress)
+            .await
+            .is_empty()
+    );
+    api.state
+        .lock()
+        .unwrap()
+        .remove(&("222222222222".to_owned(), "us-east-1".to_owned()));
+    let stale = check_stale(&api, &plan.targets, 2, &NoProgress).await;
+    assert_eq!(stale.len(), 1);
+    assert_eq!(stale[0].plan.target.id().to_string(), "dev/us-east-1");
+    assert!(
+        stale[0]
+            .diff()
+            .starts_with("--- planned against: dev/us-east-1\n+++ live now: dev/us-east-1\n")
+    );
+}
+
+#[tokio::test]
+async fn saved_plan_round_trips_and_rejects_edits() {
+    let fleet = fleet();
+    let api = drifted(&fleet);
+    let plan = plan_targets(&api, fleet.targets.clone(), 2, &NoProgress).await;
+    let saved = SavedPlan::new(&plan, &fleet, "2026-11-25T00:00:00Z".into());
+    let text = serde_json::to_string_pretty(&saved).unwrap();
+    let parsed = SavedPlan::parse("plan.json", &text).unwrap();
+    let rebuilt = parsed.to_plan("plan.json").unwrap();
+    let actions = |p: &Plan| p.targets.iter().map(TargetPlan::action).collect::<Vec<_>>();
+    assert_eq!(actions(&rebuilt), actions(&plan));
+
+    let edited = text.replacen("\"action\": \"update\"", "\"action\": \"no-op\"", 1);
+    let err = SavedPlan::parse("plan.json", &edited)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("target prod/us-east-1: action is `no-op` but before and after say `update`"),
+        "{err}"
+    );
+
+    let future = text.replacen("\"format_version\": 1", "\"format_version\": 99", 1);
+    let err = SavedPlan::parse("plan.json", &future)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("format_version 99"), "{err}");
+
+    let err = SavedPlan::parse("plan.json", "{ not json")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("plan.json is not valid JSON"), "{err}");
+}
