@@ -143,8 +143,8 @@ pub struct EmulatorArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub latency_ms: u64,
 
-    /// Inject faults: KIND:RATE[:SCOPE], repeatable.
-    #[arg(long = "fault", value_name = "KIND:RATE[:SCOPE]")]
+    /// Inject faults, repeatable: KIND:RATE[:SCOPE[:OPS]], KIND one of throttle, error500, drop, slow, denied, iam_lag; SCOPE a glob on ACCOUNT/REGION; OPS get,put,delete,assume_role,get_caller_identity (default: the Bedrock calls).
+    #[arg(long = "fault", value_name = "KIND:RATE[:SCOPE[:OPS]]")]
     pub faults: Vec<FaultRule>,
 
     /// Seed for fault decisions; the same seed gives the same faults.

@@ -43,6 +43,26 @@ struct S3Config {
     key_prefix: Option<String>,
 }
 
+impl LoggingConfig {
+    /// What AWS answers a Put whose destinations it cannot use yet, typically
+    /// because a role just created has not propagated through IAM.
+    pub(crate) fn permission_failure(&self) -> String {
+        match (&self.cloud_watch_config, &self.s3_config) {
+            (Some(cloudwatch), _) => format!(
+                "Failed to validate permissions for log group: {}, with role: {}. Verify the IAM role permissions are correct.",
+                cloudwatch.log_group_name, cloudwatch.role_arn
+            ),
+            (None, Some(s3)) => format!(
+                "Failed to validate permissions for S3 bucket: {}. Verify the bucket policy lets bedrock.amazonaws.com write to it.",
+                s3.bucket_name
+            ),
+            (None, None) => {
+                "Failed to validate permissions for the logging destinations.".to_owned()
+            }
+        }
+    }
+}
+
 /// Like AWS, a flag a Put omits is stored as true.
 fn enabled() -> bool {
     true

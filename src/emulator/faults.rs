@@ -14,7 +14,7 @@ use globset::{Glob, GlobMatcher};
 /// The grammar of a fault rule, shown in every parse error.
 const GRAMMAR: &str = "\
 expected KIND:RATE[:SCOPE[:OPERATIONS]]
-  KIND        throttle | error500 | drop | slow | denied
+  KIND        throttle | error500 | drop | slow | denied | iam_lag
   RATE        fraction of matching calls that fail: 0..1 (`0.3`) or a percentage (`30%`)
   SCOPE       glob on ACCOUNT/REGION, default `*/*` (`*/eu-west-1`, `222222222222/*`)
   OPERATIONS  comma-separated get, put, delete, assume_role, get_caller_identity,
@@ -35,6 +35,10 @@ pub enum FaultKind {
     /// 403 `AccessDeniedException`, as for a region not enabled in the account
     /// (STS: 403 `AccessDenied`).
     Denied,
+    /// 400 `ValidationException` "Failed to validate permissions for log group
+    /// …" (or "… for the S3 bucket …"), as AWS answers a Put while a new IAM
+    /// role has not propagated yet. Applies to `put` only.
+    IamLag,
 }
 
 impl FaultKind {
@@ -46,6 +50,7 @@ impl FaultKind {
             FaultKind::Drop => "drop",
             FaultKind::Slow => "slow",
             FaultKind::Denied => "denied",
+            FaultKind::IamLag => "iam_lag",
         }
     }
 
@@ -124,7 +129,9 @@ const ALL_OPERATIONS: u8 = BEDROCK_OPERATIONS | STS_OPERATIONS;
 ///   wait before trying again."), `error500` (500 `InternalServerException`),
 ///   `drop` (the connection is closed without a response), `slow` (the answer
 ///   waits `slow_delay`, 30 s by default, to trip client timeouts) or `denied`
-///   (403 `AccessDeniedException`, as for a region not enabled in the account).
+///   (403 `AccessDeniedException`, as for a region not enabled in the account),
+///   or `iam_lag` (400 `ValidationException` "Failed to validate permissions
+///   for log group …", as right after a role was created; `put` only).
 /// - `RATE`: the fraction of matching calls that fail, `0..=1` (`0.3`) or a
 ///   percentage (`30%`).
 /// - `SCOPE`: a glob on `ACCOUNT/REGION`, default `*/*`: `*/eu-west-1`,
@@ -160,7 +167,10 @@ impl FaultRule {
 
     /// Whether this rule covers `operation` on `target` (`ACCOUNT/REGION`).
     pub(crate) fn covers(&self, operation: Operation, target: &str) -> bool {
-        self.operations & operation.bit() != 0
+        // Only a Put validates destinations, so only a Put can meet IAM lag.
+        let operation_fits = self.kind != FaultKind::IamLag || operation == Operation::Put;
+        operation_fits
+            && self.operations & operation.bit() != 0
             && self.scope.as_ref().is_none_or(|glob| glob.is_match(target))
     }
 }
@@ -198,6 +208,7 @@ impl FromStr for FaultRule {
             "drop" => FaultKind::Drop,
             "slow" => FaultKind::Slow,
             "denied" => FaultKind::Denied,
+            "iam_lag" => FaultKind::IamLag,
             "" => return Err(fail("the fault kind is missing".into())),
             other => return Err(fail(format!("unknown fault kind `{other}`"))),
         };
@@ -348,6 +359,10 @@ mod tests {
         assert!(rule.covers(Operation::AssumeRole, "222222222222/us-east-1"));
         assert!(!rule.covers(Operation::Get, "222222222222/us-east-1"));
         assert!(!rule.covers(Operation::Put, "111111111111/us-east-1"));
+
+        let rule: FaultRule = "iam_lag:1".parse().unwrap();
+        assert!(rule.covers(Operation::Put, "111111111111/us-east-1"));
+        assert!(!rule.covers(Operation::Get, "111111111111/us-east-1"));
 
         let rule: FaultRule = "slow:1::*".parse().unwrap();
         assert!(rule.covers(Operation::GetCallerIdentity, "1/x"));

@@ -117,63 +117,9 @@ async fn handle(
     }
 
     let caller = Caller::from_headers(request.headers());
-    let call = match (request.method(), path) {
-        (&Method::GET, LOGGING_PATH) => Call::Get,
-        (&Method::DELETE, LOGGING_PATH) => Call::Delete,
-        (&Method::PUT, LOGGING_PATH) => match read_body(request.into_body(), MAX_AWS_BODY).await {
-            Ok(body) => Call::Put(body),
-            Err(message) => {
-                return Ok(bedrock_error(
-                    &shared,
-                    StatusCode::BAD_REQUEST,
-                    "ValidationException",
-                    &message,
-                ));
-            }
-        },
-        (_, LOGGING_PATH) => {
-            let message = format!("{} {LOGGING_PATH} is not an operation", request.method());
-            return Ok(bedrock_error(
-                &shared,
-                StatusCode::METHOD_NOT_ALLOWED,
-                "UnknownOperationException",
-                &message,
-            ));
-        }
-        (&Method::POST, "/") => {
-            let form = match read_body(request.into_body(), MAX_AWS_BODY).await {
-                Ok(body) => Form::parse(&body),
-                Err(message) => {
-                    return Ok(sts_error(
-                        &shared,
-                        &StsError::new(400, "MalformedInput", message),
-                    ));
-                }
-            };
-            match form.get("Action") {
-                Some("GetCallerIdentity") => Call::GetCallerIdentity,
-                Some("AssumeRole") => Call::AssumeRole(form),
-                other => {
-                    let message = format!(
-                        "Could not find operation {} for version 2011-06-15",
-                        other.unwrap_or("(no Action)")
-                    );
-                    return Ok(sts_error(
-                        &shared,
-                        &StsError::new(400, "InvalidAction", message),
-                    ));
-                }
-            }
-        }
-        (method, path) => {
-            let message = format!("the emulator serves no {method} {path}");
-            return Ok(bedrock_error(
-                &shared,
-                StatusCode::NOT_FOUND,
-                "UnknownOperationException",
-                &message,
-            ));
-        }
+    let call = match decode_call(&shared, request).await {
+        Ok(call) => call,
+        Err(response) => return Ok(response),
     };
 
     let operation = call.operation();
@@ -193,11 +139,25 @@ async fn handle(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    match fault {
-        None => {}
-        Some(FaultKind::Drop) => return Err(DroppedConnection),
-        Some(FaultKind::Slow) => tokio::time::sleep(shared.options.slow_delay).await,
-        Some(kind) => return Ok(fault_response(&shared, kind, operation, &caller)),
+    match (fault, &call) {
+        (None, _) => {}
+        (Some(FaultKind::Drop), _) => return Err(DroppedConnection),
+        (Some(FaultKind::Slow), _) => tokio::time::sleep(shared.options.slow_delay).await,
+        // `FaultRule::covers` gives IAM lag to Puts only; an invalid Put still
+        // gets its validation error, as AWS validates the request first.
+        (Some(FaultKind::IamLag), Call::Put(body)) => {
+            let message = match bedrock::parse_put(body) {
+                Ok(config) => config.permission_failure(),
+                Err(message) => message,
+            };
+            return Ok(bedrock_error(
+                &shared,
+                StatusCode::BAD_REQUEST,
+                "ValidationException",
+                &message,
+            ));
+        }
+        (Some(kind), _) => return Ok(fault_response(&shared, kind, operation, &caller)),
     }
 
     Ok(match call {
@@ -237,6 +197,69 @@ async fn handle(
                 Ok(xml) => xml_response(StatusCode::OK, &request_id, xml),
                 Err(err) => sts_error(&shared, &err),
             }
+        }
+    })
+}
+
+/// Reads which AWS call a request is, or the error response for one that is none.
+async fn decode_call(shared: &Shared, request: Request<Incoming>) -> Result<Call, Response<Body>> {
+    let path = request.uri().path();
+    Ok(match (request.method(), path) {
+        (&Method::GET, LOGGING_PATH) => Call::Get,
+        (&Method::DELETE, LOGGING_PATH) => Call::Delete,
+        (&Method::PUT, LOGGING_PATH) => match read_body(request.into_body(), MAX_AWS_BODY).await {
+            Ok(body) => Call::Put(body),
+            Err(message) => {
+                return Err(bedrock_error(
+                    shared,
+                    StatusCode::BAD_REQUEST,
+                    "ValidationException",
+                    &message,
+                ));
+            }
+        },
+        (_, LOGGING_PATH) => {
+            let message = format!("{} {LOGGING_PATH} is not an operation", request.method());
+            return Err(bedrock_error(
+                shared,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "UnknownOperationException",
+                &message,
+            ));
+        }
+        (&Method::POST, "/") => {
+            let form = match read_body(request.into_body(), MAX_AWS_BODY).await {
+                Ok(body) => Form::parse(&body),
+                Err(message) => {
+                    return Err(sts_error(
+                        shared,
+                        &StsError::new(400, "MalformedInput", message),
+                    ));
+                }
+            };
+            match form.get("Action") {
+                Some("GetCallerIdentity") => Call::GetCallerIdentity,
+                Some("AssumeRole") => Call::AssumeRole(form),
+                other => {
+                    let message = format!(
+                        "Could not find operation {} for version 2011-06-15",
+                        other.unwrap_or("(no Action)")
+                    );
+                    return Err(sts_error(
+                        shared,
+                        &StsError::new(400, "InvalidAction", message),
+                    ));
+                }
+            }
+        }
+        (method, path) => {
+            let message = format!("the emulator serves no {method} {path}");
+            return Err(bedrock_error(
+                shared,
+                StatusCode::NOT_FOUND,
+                "UnknownOperationException",
+                &message,
+            ));
         }
     })
 }

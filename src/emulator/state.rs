@@ -39,6 +39,7 @@ pub struct FaultCounts {
     pub drop: u64,
     pub slow: u64,
     pub denied: u64,
+    pub iam_lag: u64,
 }
 
 /// Why a replacement state was refused.
@@ -77,7 +78,7 @@ pub(crate) struct Shared {
     /// Earlier calls per target and operation; only kept when there are fault rules.
     calls: Mutex<HashMap<(String, Operation), u64>>,
     requests: [AtomicU64; 5],
-    faults: [AtomicU64; 5],
+    faults: [AtomicU64; 6],
     request_ids: AtomicU64,
 }
 
@@ -194,6 +195,7 @@ impl Shared {
                 drop: fault(FaultKind::Drop),
                 slow: fault(FaultKind::Slow),
                 denied: fault(FaultKind::Denied),
+                iam_lag: fault(FaultKind::IamLag),
             },
         }
     }

@@ -1,19 +1,25 @@
 //! Provisions the pinned `moto[server]` into `target/moto-venv`, once per
-//! checkout, safely across concurrent test processes.
+//! checkout, safely across concurrent test processes (nextest runs many).
 //!
-//! A virtualenv cannot be moved after it is built (pip writes absolute
-//! shebangs into `bin/`), so instead of "install elsewhere, then rename" the
-//! venv is built in place under an exclusive file lock and a marker file is
-//! written last, atomically. Readers trust the venv only when the marker holds
-//! the pinned spec; a venv without it (a crash or Ctrl-C mid-install) is
-//! deleted and rebuilt by the next process that takes the lock.
+//! - An exclusive lock (`target/moto-venv.lock`, flock via `fd-lock`, freed
+//!   by the kernel if its holder dies) lets one process install while the
+//!   others wait, then find the venv ready.
+//! - A virtualenv cannot be moved once built (pip writes absolute shebangs
+//!   into `bin/`), so each install goes into its own never-moved directory
+//!   `target/moto-venvs/<unique>/` and `target/moto-venv` is a symlink that is
+//!   switched to it atomically (symlink created under a temporary name, then
+//!   renamed) only after the install is complete and verified. A crashed or
+//!   interrupted install, even an orphaned pip still writing, only ever
+//!   touches its private directory, never what `target/moto-venv` points to.
+//! - `target/moto-venv/.fleet-moto-ready` records the requirement installed:
+//!   changing the pin re-provisions on the next `cargo test`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The exact requirement installed. Changing it re-provisions every checkout
 /// on its next `cargo test` (the marker no longer matches).
@@ -81,10 +87,10 @@ pub fn ensure_moto_venv() -> Result<PathBuf, String> {
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 if Instant::now() > deadline {
                     return Err(format!(
-                        "waited {LOCK_WAIT:?} for another test process to finish installing moto \
-                         (lock {}); if no such process is running, delete {} and retry",
+                        "waited {LOCK_WAIT:?} for another test process that holds {} \
+                         to finish installing moto; look for a hung pip (its log: {})",
                         lock_path.display(),
-                        venv.display()
+                        target.join("moto-venv.log").display()
                     ));
                 }
                 thread::sleep(Duration::from_millis(200));
@@ -94,31 +100,35 @@ pub fn ensure_moto_venv() -> Result<PathBuf, String> {
     }
 }
 
-fn install(venv: &Path) -> Result<(), String> {
+fn install(venv_link: &Path) -> Result<(), String> {
     let started = Instant::now();
     let python = std::env::var("FLEET_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let log_path = target_dir().join("moto-venv.log");
+    let target = target_dir();
+    let installs = target.join("moto-venvs");
+    let log_path = target.join("moto-venv.log");
     let mut log = File::create(&log_path)
         .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
 
-    if venv.exists() {
-        // No marker: an interrupted install, or an older pin.
-        fs::remove_dir_all(venv)
-            .map_err(|e| format!("cannot remove incomplete venv {}: {e}", venv.display()))?;
-    }
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let name = format!("moto-{MOTO_VERSION}-{}-{nanos}", std::process::id());
+    let venv = installs.join(&name);
+    fs::create_dir_all(&installs)
+        .map_err(|e| format!("cannot create {}: {e}", installs.display()))?;
 
     let mut venv_cmd = Command::new(&python);
-    venv_cmd.arg("-m").arg("venv").arg(venv);
+    venv_cmd.arg("-m").arg("venv").arg(&venv);
     run_step(&mut venv_cmd, &mut log).map_err(|detail| {
         format!(
-            "the tests need a Python virtualenv for moto, and `{python} -m venv {}` failed.\n\
+            "the tests need a Python virtualenv for moto, and `{python} -m venv` failed.\n\
              On Debian/Ubuntu install the venv module: `apt-get install -y python3-venv`.\n\
-             (Set FLEET_TEST_PYTHON to use another interpreter.)\n{detail}",
-            venv.display()
+             (Set FLEET_TEST_PYTHON to use another interpreter.)\n{detail}"
         )
     })?;
 
-    let mut pip = Command::new(venv_python(venv));
+    let mut pip = Command::new(venv_python(&venv));
     pip.args([
         "-m",
         "pip",
@@ -137,7 +147,7 @@ fn install(venv: &Path) -> Result<(), String> {
         )
     })?;
 
-    let mut check = Command::new(venv_python(venv));
+    let mut check = Command::new(venv_python(&venv));
     check.args(["-c", "import moto; print(moto.__version__)"]);
     let version = run_step(&mut check, &mut log)
         .map_err(|detail| format!("moto was installed but does not import.\n{detail}"))?;
@@ -149,17 +159,42 @@ fn install(venv: &Path) -> Result<(), String> {
             venv.display()
         ));
     }
+    fs::write(marker_path(&venv), format!("{MOTO_REQUIREMENT}\n"))
+        .map_err(|e| format!("cannot write {}: {e}", marker_path(&venv).display()))?;
 
-    // Written last and renamed into place: its presence means "complete".
-    let marker = marker_path(venv);
-    let tmp = marker.with_extension("tmp");
-    fs::write(&tmp, format!("{MOTO_REQUIREMENT}\n"))
-        .and_then(|()| fs::rename(&tmp, &marker))
-        .map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+    // Publish: a relative symlink, renamed over the old link in one step.
+    let tmp_link = target.join(format!("moto-venv.tmp-{}", std::process::id()));
+    let _ = fs::remove_file(&tmp_link);
+    if venv_link.is_dir() && !venv_link.is_symlink() {
+        // A plain directory made by hand or by an older harness.
+        fs::remove_dir_all(venv_link)
+            .map_err(|e| format!("cannot remove {}: {e}", venv_link.display()))?;
+    }
+    std::os::unix::fs::symlink(Path::new("moto-venvs").join(&name), &tmp_link)
+        .and_then(|()| fs::rename(&tmp_link, venv_link))
+        .map_err(|e| {
+            format!(
+                "cannot point {} at {}: {e}",
+                venv_link.display(),
+                venv.display()
+            )
+        })?;
+
+    // Earlier installs: interrupted ones, or ones of an older pin. Nothing
+    // uses them: only the lock holder installs, and readers go through the
+    // link. (An orphaned pip of a killed test process may still be writing
+    // into one; removing it under its feet is harmless.)
+    if let Ok(entries) = fs::read_dir(&installs) {
+        for entry in entries.flatten() {
+            if entry.file_name() != name.as_str() {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
 
     let note = format!(
         "fleet tests: provisioned {MOTO_REQUIREMENT} into {} in {:.1?}",
-        venv.display(),
+        venv_link.display(),
         started.elapsed()
     );
     let _ = writeln!(log, "{note}");

@@ -1,0 +1,195 @@
+//! The core scenario against `fleet emulator`, plus the failures a user
+//! meets: a denied region, an unreachable endpoint, a bad file. Each checks
+//! that nothing was written.
+
+mod scenario;
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+
+use serde_json::Value;
+
+/// `fleet emulator` on a free loopback port, killed when dropped.
+struct Emulator {
+    child: Child,
+    endpoint: String,
+}
+
+impl Emulator {
+    fn start(extra: &[&str]) -> Emulator {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fleet"));
+        command
+            .args(["emulator", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = command.spawn().expect("start fleet emulator");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let endpoint = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Emulator { child, endpoint }
+    }
+
+    /// `GET /_emulator/stats`, with a plain HTTP/1.0 request.
+    fn stats(&self) -> Value {
+        let addr = self.endpoint.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "GET /_emulator/stats HTTP/1.0\r\nHost: {addr}\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let body = response.split("\r\n\r\n").nth(1).unwrap();
+        serde_json::from_str(body).unwrap()
+    }
+
+    fn writes(&self) -> u64 {
+        let stats = self.stats();
+        let requests = &stats["requests"];
+        requests["put"].as_u64().unwrap() + requests["delete"].as_u64().unwrap()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_apply_plan_across_three_accounts() {
+    let emulator = Emulator::start(&[]);
+    scenario::run(&emulator.endpoint, "210000000001", "210000000002").await;
+}
+
+fn write_fleet(dir: &std::path::Path, alpha: &str, beta: &str) {
+    std::fs::write(dir.join("fleet.toml"), scenario::fleet_file(alpha, beta)).unwrap();
+}
+
+#[test]
+fn a_denied_region_fails_alone_and_nothing_is_written() {
+    let (alpha, beta) = ("220000000001", "220000000002");
+    let emulator = Emulator::start(&["--fault", &format!("denied:1:{alpha}/eu-west-1")]);
+    let dir = tempfile::tempdir().unwrap();
+    write_fleet(dir.path(), alpha, beta);
+    let output = support::fleet_cmd(&emulator.endpoint)
+        .current_dir(dir.path())
+        .args(["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "an unreadable target is an error\n{stdout}"
+    );
+    assert!(
+        stdout.contains("! failed alpha/eu-west-1: AccessDeniedException:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+ create alpha/us-east-1"),
+        "the other targets are still planned\n{stdout}"
+    );
+    assert!(
+        stdout.contains("7 to create, 0 to update, 0 to delete, 1 unchanged, 1 failed"),
+        "{stdout}"
+    );
+    assert_eq!(emulator.writes(), 0);
+
+    // apply writes every other target, and reports the denied one.
+    let output = support::fleet_cmd(&emulator.endpoint)
+        .current_dir(dir.path())
+        .args(["apply", "--auto-approve"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("Apply: 7 applied, 0 failed, 0 not attempted."),
+        "{stdout}"
+    );
+    assert_eq!(emulator.writes(), 7);
+}
+
+#[test]
+fn an_unreachable_endpoint_is_one_clear_error() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    write_fleet(dir.path(), "230000000001", "230000000002");
+    let output = support::fleet_cmd(&format!("http://127.0.0.1:{port}"))
+        .current_dir(dir.path())
+        .args(["plan", "--max-attempts", "2"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot identify the caller (sts:GetCallerIdentity)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was read or written"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn an_invalid_file_makes_no_call_at_all() {
+    let emulator = Emulator::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let broken = scenario::fleet_file("240000000001", "240000000002")
+        .replace("profile = \"text\"", "profile = \"txt\"");
+    std::fs::write(dir.path().join("fleet.toml"), broken).unwrap();
+    for args in [&["plan"][..], &["apply", "--auto-approve"][..]] {
+        let output = support::fleet_cmd(&emulator.endpoint)
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("profile `txt` does not exist"), "{stderr}");
+    }
+    let stats = emulator.stats();
+    let total: u64 = stats["requests"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(total, 0, "no request at all: {stats}");
+}
+
+#[test]
+fn apply_without_a_terminal_or_approval_writes_nothing() {
+    let emulator = Emulator::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    write_fleet(dir.path(), "250000000001", "250000000002");
+    let output = support::fleet_cmd(&emulator.endpoint)
+        .current_dir(dir.path())
+        .arg("apply")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("stdin is not a terminal; pass --auto-approve"),
+        "{stderr}"
+    );
+    assert_eq!(emulator.writes(), 0);
+}
