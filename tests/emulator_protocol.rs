@@ -886,38 +886,3 @@ async fn latency_is_concurrent_across_two_thousand_connections() {
     })
     .await;
 }
-
-/// Zero-latency throughput, printed for the record (`--ignored --nocapture`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement, not a check"]
-async fn measure_throughput() {
-    bounded(async {
-        let emulator = emulator(EmulatorOptions::default()).await;
-        let addr = emulator.addr;
-        let duration = Duration::from_secs(5);
-        let connections = 64;
-        let started = Instant::now();
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..connections {
-            tasks.spawn(async move {
-                let mut client = KeepAlive::connect(addr, "us-east-1").await;
-                let mut done = 0u64;
-                while started.elapsed() < duration {
-                    assert_eq!(client.get().await, 200);
-                    done += 1;
-                }
-                done
-            });
-        }
-        let mut total = 0;
-        while let Some(done) = tasks.join_next().await {
-            total += done.unwrap();
-        }
-        let elapsed = started.elapsed().as_secs_f64();
-        eprintln!(
-            "{total} requests in {elapsed:.2} s on {connections} connections: {:.0} requests/s (client and server share the machine)",
-            total as f64 / elapsed
-        );
-    })
-    .await;
-}

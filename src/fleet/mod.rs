@@ -20,7 +20,7 @@ pub use placeholder::{Placeholders, is_role_arn};
 pub use region::{BEDROCK_REGIONS, Region};
 
 use crate::logging::{CloudWatchConfig, LoggingConfig, S3Config};
-use raw::{RawAccount, RawFile, RawProfile, RawS3};
+use raw::{RawAccount, RawCloudWatch, RawFile, RawProfile, RawS3};
 
 /// A loaded fleet file and the warnings found in it.
 #[derive(Debug)]
@@ -133,12 +133,15 @@ struct Checker<'f> {
     problems: Vec<Problem>,
 }
 
+/// A validated account and, per managed region, the profile it gets.
+type ResolvedAccount = (Account, Vec<(Region, Spanned<String>)>);
+
 /// A profile with its spans, expanded once per target.
 struct ProfileTemplate {
     enabled: bool,
     flags: [bool; 5],
     s3: Option<Spanned<RawS3>>,
-    cloudwatch: Option<(Spanned<String>, Spanned<String>, Option<Spanned<RawS3>>)>,
+    cloudwatch: Option<RawCloudWatch>,
 }
 
 impl<'f> Checker<'f> {
@@ -312,14 +315,7 @@ impl<'f> Checker<'f> {
                 flag(profile.audio_data_delivery_enabled),
             ],
             s3: profile.s3_config,
-            cloudwatch: profile.cloudwatch_config.map(|cw| {
-                let cw = cw.into_inner();
-                (
-                    cw.log_group_name,
-                    cw.role_arn,
-                    cw.large_data_delivery_s3_config,
-                )
-            }),
+            cloudwatch: profile.cloudwatch_config.map(Spanned::into_inner),
         };
         let has_destination = template.s3.is_some() || template.cloudwatch.is_some();
         if enabled && !has_destination {
@@ -363,12 +359,12 @@ impl<'f> Checker<'f> {
         if let Some(bucket) = &template.s3 {
             s3(bucket);
         }
-        if let Some((_, _, Some(large))) = &template.cloudwatch {
-            s3(large);
-        }
-        if let Some((group, role, _)) = &template.cloudwatch {
-            out.push(group);
-            out.push(role);
+        if let Some(cw) = &template.cloudwatch {
+            if let Some(large) = &cw.large_data_delivery_s3_config {
+                s3(large);
+            }
+            out.push(&cw.log_group_name);
+            out.push(&cw.role_arn);
         }
         out
     }
@@ -384,7 +380,7 @@ impl<'f> Checker<'f> {
         role_name: Option<&Spanned<String>>,
         roleless: &mut Option<Range<usize>>,
         templates: &HashMap<String, ProfileTemplate>,
-    ) -> Option<(Account, Vec<(Region, Spanned<String>)>)> {
+    ) -> Option<ResolvedAccount> {
         let file = self.file;
         let before = self.problems.len();
         let id = AccountId::parse(account.id.get_ref());
@@ -576,61 +572,24 @@ impl<'f> Checker<'f> {
         vars: &Placeholders<'_>,
         reported: &mut HashSet<Range<usize>>,
     ) -> Option<LoggingConfig> {
-        let target = format!("{}/{}", vars.account_name, vars.region);
-        let mut ok = true;
-        let mut check = |this: &mut Self,
-                         value: &Spanned<String>,
-                         what: &str,
-                         valid: fn(&str) -> Result<(), String>|
-         -> String {
-            let expanded = vars.expand(value.get_ref());
-            if let Err(why) = valid(&expanded)
-                && reported.insert(value.span())
-            {
-                this.error(
-                    value.span(),
-                    format!("{what} `{expanded}` for {target} {why}"),
-                )
-                .label(format!("invalid {what} after expansion"));
-                ok = false;
-            }
-            expanded
+        let mut expansion = Expansion {
+            checker: self,
+            vars,
+            target: format!("{}/{}", vars.account_name, vars.region),
+            reported,
+            ok: true,
         };
-        let s3 = |this: &mut Self,
-                  raw: &Spanned<RawS3>,
-                  check: &mut dyn FnMut(
-            &mut Self,
-            &Spanned<String>,
-            &str,
-            fn(&str) -> Result<(), String>,
-        ) -> String| {
-            let raw = raw.get_ref();
-            let bucket = check(this, &raw.bucket_name, "bucket_name", valid_bucket_name);
-            let prefix = raw
-                .key_prefix
+        let s3_config = template.s3.as_ref().map(|raw| expansion.s3(raw));
+        let cloudwatch_config = template.cloudwatch.as_ref().map(|cw| CloudWatchConfig {
+            log_group_name: expansion.value(&cw.log_group_name, "log_group_name", valid_log_group),
+            role_arn: expansion.value(&cw.role_arn, "role_arn", valid_role_arn),
+            large_data_delivery_s3_config: cw
+                .large_data_delivery_s3_config
                 .as_ref()
-                .map(|p| check(this, p, "key_prefix", valid_key_prefix));
-            S3Config::new(bucket, prefix)
-        };
-        let s3_config = template.s3.as_ref().map(|raw| s3(self, raw, &mut check));
-        let cloudwatch_config = template.cloudwatch.as_ref().map(|(group, role, large)| {
-            let log_group_name = check(self, group, "log_group_name", valid_log_group);
-            let role_arn = check(self, role, "role_arn", |arn| {
-                if is_role_arn(arn) {
-                    Ok(())
-                } else {
-                    Err("is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)".into())
-                }
-            });
-            let large = large.as_ref().map(|raw| s3(self, raw, &mut check));
-            CloudWatchConfig {
-                log_group_name,
-                role_arn,
-                large_data_delivery_s3_config: large,
-            }
+                .map(|raw| expansion.s3(raw)),
         });
         let [text, image, embedding, video, audio] = template.flags;
-        ok.then_some(LoggingConfig {
+        expansion.ok.then_some(LoggingConfig {
             text_data_delivery_enabled: text,
             image_data_delivery_enabled: image,
             embedding_data_delivery_enabled: embedding,
@@ -639,6 +598,57 @@ impl<'f> Checker<'f> {
             s3_config,
             cloudwatch_config,
         })
+    }
+}
+
+/// One target's expansion of a profile, recording what fails.
+struct Expansion<'c, 'f, 'v> {
+    checker: &'c mut Checker<'f>,
+    vars: &'v Placeholders<'v>,
+    target: String,
+    reported: &'c mut HashSet<Range<usize>>,
+    ok: bool,
+}
+
+impl Expansion<'_, '_, '_> {
+    fn value(
+        &mut self,
+        value: &Spanned<String>,
+        what: &str,
+        valid: fn(&str) -> Result<(), String>,
+    ) -> String {
+        let expanded = self.vars.expand(value.get_ref());
+        if let Err(why) = valid(&expanded) {
+            self.ok = false;
+            if self.reported.insert(value.span()) {
+                let target = &self.target;
+                self.checker
+                    .error(
+                        value.span(),
+                        format!("{what} `{expanded}` for {target} {why}"),
+                    )
+                    .label(format!("invalid {what} after expansion"));
+            }
+        }
+        expanded
+    }
+
+    fn s3(&mut self, raw: &Spanned<RawS3>) -> S3Config {
+        let raw = raw.get_ref();
+        let bucket = self.value(&raw.bucket_name, "bucket_name", valid_bucket_name);
+        let prefix = raw
+            .key_prefix
+            .as_ref()
+            .map(|prefix| self.value(prefix, "key_prefix", valid_key_prefix));
+        S3Config::new(bucket, prefix)
+    }
+}
+
+fn valid_role_arn(arn: &str) -> Result<(), String> {
+    if is_role_arn(arn) {
+        Ok(())
+    } else {
+        Err("is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)".into())
     }
 }
 

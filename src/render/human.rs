@@ -17,11 +17,7 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
                 writeln!(out)?;
             }
             None => {
-                let err = target
-                    .live
-                    .as_ref()
-                    .err()
-                    .expect("no action means unreadable");
+                let Err(err) = &target.live else { continue };
                 writeln!(
                     out,
                     "{} {}: {}: {}\n",
