@@ -143,6 +143,14 @@ fn aws_options(args: &AwsArgs, settings: Settings) -> Result<AwsOptions> {
         attempt_timeout: seconds("attempt-timeout", args.attempt_timeout)?,
         operation_timeout: seconds("operation-timeout", args.operation_timeout)?,
         max_attempts: args.max_attempts,
+        permission_retry_window: Duration::try_from_secs_f64(args.permission_retry).with_context(
+            || {
+                format!(
+                    "--permission-retry must be a number of seconds, not {}",
+                    args.permission_retry
+                )
+            },
+        )?,
         settings,
         ..AwsOptions::default()
     })

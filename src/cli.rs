@@ -88,6 +88,11 @@ pub struct AwsArgs {
     /// Seconds for one attempt of one call.
     #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
     pub attempt_timeout: f64,
+
+    /// Seconds to keep retrying a write that AWS rejects with "Failed to
+    /// validate permissions" (a new role or policy not yet propagated).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub permission_retry: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -5,67 +5,10 @@
 mod scenario;
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Stdio};
+mod emulated;
 
+use emulated::Emulator;
 use serde_json::Value;
-
-/// `fleet emulator` on a free loopback port, killed when dropped.
-struct Emulator {
-    child: Child,
-    endpoint: String,
-}
-
-impl Emulator {
-    fn start(extra: &[&str]) -> Emulator {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fleet"));
-        command
-            .args(["emulator", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = command.spawn().expect("start fleet emulator");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let endpoint = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Emulator { child, endpoint }
-    }
-
-    /// `GET /_emulator/stats`, with a plain HTTP/1.0 request.
-    fn stats(&self) -> Value {
-        let addr = self.endpoint.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(addr).unwrap();
-        write!(
-            stream,
-            "GET /_emulator/stats HTTP/1.0\r\nHost: {addr}\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let body = response.split("\r\n\r\n").nth(1).unwrap();
-        serde_json::from_str(body).unwrap()
-    }
-
-    fn writes(&self) -> u64 {
-        let stats = self.stats();
-        let requests = &stats["requests"];
-        requests["put"].as_u64().unwrap() + requests["delete"].as_u64().unwrap()
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_apply_plan_across_three_accounts() {

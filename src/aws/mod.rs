@@ -6,7 +6,7 @@ mod convert;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region as SdkRegion, SdkConfig};
 use aws_credential_types::Credentials;
@@ -33,6 +33,9 @@ pub struct AwsOptions {
     /// Time for one call, retries included.
     pub operation_timeout: Duration,
     pub max_attempts: u32,
+    /// How long a Put that fails with "Failed to validate permissions" (IAM
+    /// not yet propagated) keeps being retried.
+    pub permission_retry_window: Duration,
     pub settings: Settings,
 }
 
@@ -45,6 +48,7 @@ impl Default for AwsOptions {
             attempt_timeout: Duration::from_secs(20),
             operation_timeout: Duration::from_secs(90),
             max_attempts: 8,
+            permission_retry_window: Duration::from_secs(120),
             settings: Settings::default(),
         }
     }
@@ -57,6 +61,7 @@ pub struct Aws {
     base: SdkConfig,
     sts: aws_sdk_sts::Client,
     settings: Settings,
+    permission_retry_window: Duration,
     caller: OnceCell<Result<AccountId, ApiError>>,
     clients: Mutex<HashMap<AccountId, ClientCell>>,
 }
@@ -105,6 +110,7 @@ impl Aws {
             sts: aws_sdk_sts::Client::new(&base),
             base,
             settings: options.settings,
+            permission_retry_window: options.permission_retry_window,
             caller: OnceCell::new(),
             clients: Mutex::new(HashMap::new()),
         }
@@ -196,6 +202,11 @@ impl Aws {
     }
 }
 
+/// AWS's answer while a new role or policy has not propagated yet.
+fn is_permission_lag(err: &ApiError) -> bool {
+    err.code == "ValidationException" && err.message.contains("Failed to validate permissions")
+}
+
 /// The per-call settings: the target's region, and retry state of its own so
 /// one throttled region does not slow the others.
 fn per_target(at: Location<'_>) -> aws_sdk_bedrock::config::Builder {
@@ -222,15 +233,34 @@ impl LoggingApi for Aws {
 
     async fn put(&self, at: Location<'_>, config: &LoggingConfig) -> Result<(), ApiError> {
         let client = self.client(at).await?;
-        client
-            .put_model_invocation_logging_configuration()
-            .logging_config(convert::to_sdk(config)?)
-            .customize()
-            .config_override(per_target(at))
-            .send()
-            .await
-            .map_err(api_error)?;
-        Ok(())
+        let config = convert::to_sdk(config)?;
+        let started = Instant::now();
+        let mut delay = Duration::from_secs(1);
+        loop {
+            let result = client
+                .put_model_invocation_logging_configuration()
+                .logging_config(config.clone())
+                .customize()
+                .config_override(per_target(at))
+                .send()
+                .await
+                .map_err(api_error);
+            match result {
+                Ok(_) => return Ok(()),
+                // Right after a role or bucket policy is created, AWS may not
+                // see it yet; this one 400 is worth waiting for, others not.
+                Err(err)
+                    if is_permission_lag(&err)
+                        && started.elapsed() + delay <= self.permission_retry_window =>
+                {
+                    let jitter =
+                        Duration::from_millis(fastrand::u64(0..=delay.as_millis() as u64 / 2));
+                    tokio::time::sleep(delay + jitter).await;
+                    delay = (delay * 2).min(Duration::from_secs(15));
+                }
+                Err(err) => return Err(err),
+            }
+        }
     }
 
     async fn delete(&self, at: Location<'_>) -> Result<(), ApiError> {

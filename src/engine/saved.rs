@@ -63,21 +63,19 @@ pub struct SavedTarget {
 /// Why a saved plan cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SavedPlanError {
-    #[error("{path} is not valid JSON: {source}")]
+    #[error("{path} is not valid JSON: {error}")]
     Json {
         path: String,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error(
         "{path} has format_version {found}, but this fleet reads only version {FORMAT_VERSION}; re-create it with `fleet plan --out`"
     )]
     Version { path: String, found: String },
-    #[error("{path} is not a fleet plan: {source}")]
+    #[error("{path} is not a fleet plan: {error}")]
     Shape {
         path: String,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error(
         "{path}: target {target}: {reason}; the plan was edited or damaged, re-create it with `fleet plan --out`"
@@ -109,9 +107,9 @@ impl SavedPlan {
     /// Parses a saved plan and checks that it is internally consistent.
     pub fn parse(path: &str, text: &str) -> Result<SavedPlan, SavedPlanError> {
         let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|source| SavedPlanError::Json {
+            serde_json::from_str(text).map_err(|error| SavedPlanError::Json {
                 path: path.to_owned(),
-                source,
+                error,
             })?;
         let version = value.get("format_version");
         if version.and_then(serde_json::Value::as_u64) != Some(u64::from(FORMAT_VERSION)) {
@@ -121,9 +119,9 @@ impl SavedPlan {
             });
         }
         let saved: SavedPlan =
-            serde_json::from_value(value).map_err(|source| SavedPlanError::Shape {
+            serde_json::from_value(value).map_err(|error| SavedPlanError::Shape {
                 path: path.to_owned(),
-                source,
+                error,
             })?;
         saved.to_plan(path)?;
         Ok(saved)

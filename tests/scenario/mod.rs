@@ -3,6 +3,8 @@
 //! regions with every kind of drift, plan → apply → plan through the real
 //! binary, and the live state checked through the SDK.
 
+#![allow(dead_code)]
+
 use serde_json::{Value, json};
 
 use crate::support::{

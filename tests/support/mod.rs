@@ -18,7 +18,7 @@
 //! ```
 //!
 //! `cargo test` needs nothing installed by hand: the first test that calls
-//! `moto()` installs the pinned moto into `target/moto-venv` (≈25 s, once per
+//! `moto()` installs the pinned moto into `target/moto-venv` (≈30 s, once per
 //! checkout; see provision.rs), then each test process starts one server
 //! (≈0.5 s) that dies with the process (see server.rs). Tests may be async
 //! (`#[tokio::test]`; `moto()` blocks briefly, which is fine there) or sync
