@@ -136,3 +136,58 @@ fn apply_without_a_terminal_or_approval_writes_nothing() {
     );
     assert_eq!(emulator.writes(), 0);
 }
+
+/// Runs `fleet apply` on a pseudo-terminal (util-linux `script`), typing
+/// `answer` at the prompt.
+fn apply_on_a_terminal(emulator: &Emulator, dir: &std::path::Path, answer: &str) -> (i32, String) {
+    let fleet = env!("CARGO_BIN_EXE_fleet");
+    let mut command = std::process::Command::new("script");
+    support::sandbox_env(&mut command, &emulator.endpoint);
+    let mut child = command
+        .current_dir(dir)
+        .args(["-qec", &format!("{fleet} apply"), "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux script");
+    let mut stdin = child.stdin.take().unwrap();
+    let answer = answer.to_owned();
+    // Answer once the plan is on screen; the pty echoes it either way.
+    let typist = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        use std::io::Write;
+        let _ = writeln!(stdin, "{answer}");
+    });
+    let output = child.wait_with_output().unwrap();
+    typist.join().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn apply_on_a_terminal_asks_for_yes() {
+    let emulator = Emulator::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    write_fleet(dir.path(), "260000000001", "260000000002");
+    let (code, screen) = apply_on_a_terminal(&emulator, dir.path(), "no");
+    assert_eq!(code, 1, "{screen}");
+    assert!(
+        screen.contains("Apply 8 changes? Only 'yes' is accepted:"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Apply cancelled; nothing was written."),
+        "{screen}"
+    );
+    assert_eq!(emulator.writes(), 0);
+
+    let (code, screen) = apply_on_a_terminal(&emulator, dir.path(), "yes");
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("8 applied, 0 failed, 0 not attempted."),
+        "{screen}"
+    );
+    assert_eq!(emulator.writes(), 8);
+}
