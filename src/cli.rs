@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::emulator::FaultRule;
+use crate::engine::select::Partition;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   validate  0 valid               1 invalid
   plan      0 success             1 error (a target unreadable, bad file)   2 changes, with --detailed-exitcode
-  apply     0 all applied+verified 1 anything failed, was stale, or was not attempted";
+  apply     0 all applied+verified 1 anything failed, was stale, or was not attempted
+  audit     0 compliant            1 some target could not be read            2 findings";
 
 /// Keep Amazon Bedrock model invocation logging consistent across every
 /// account and region of an AWS organisation.
@@ -59,6 +61,14 @@ pub enum Command {
     Plan(PlanArgs),
     /// Write the targets that differ, from a fresh plan or a saved one.
     Apply(ApplyArgs),
+    /// Report, org-wide, every region whose logging is missing, drifted or unmanaged.
+    Audit(AuditArgs),
+    /// Print the live configuration of each target, named like the Terraform module's outputs.
+    Show(ShowArgs),
+    /// Read live configurations and print a fleet file for them on stdout.
+    Import(ImportArgs),
+    /// Render saved plans, or merge the plans of several shards into one.
+    Report(ReportArgs),
     /// Run plan → apply → plan on the built-in example against a local emulator.
     Demo,
     /// Serve the local Bedrock + STS emulator.
@@ -95,10 +105,112 @@ pub struct AwsArgs {
     pub permission_retry: f64,
 }
 
+/// Which targets a command covers.
+#[derive(Clone, Debug, Default, Args)]
+pub struct FilterArgs {
+    /// Only targets matching this glob on ACCOUNT/REGION (repeatable;
+    /// `prod` alone means `prod/*`).
+    #[arg(long = "target", value_name = "GLOB")]
+    pub targets: Vec<String>,
+
+    /// Leave out targets matching this glob (repeatable).
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub excludes: Vec<String>,
+
+    /// Only shard K of N (1-based) of a stable hash of account_id/region:
+    /// N CI jobs with K = 1..N cover every target once.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<Partition>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PlanFormat {
     Human,
     Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Human,
+    Json,
+    Markdown,
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Scan every region of fleet's built-in list of Bedrock regions for
+    /// each account, not only its managed ones.
+    #[arg(long)]
+    pub all_regions: bool,
+
+    /// How to print the findings on stdout.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
+    pub format: AuditFormat,
+
+    /// Best-practice warnings are findings too (exit 2).
+    #[arg(long)]
+    pub strict: bool,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// How to print the live values on stdout.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Human)]
+    pub format: ShowFormat,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// An account to read, as ID or ID=NAME (repeatable).
+    #[arg(long = "account", value_name = "ID[=NAME]", required = true)]
+    pub accounts: Vec<String>,
+
+    /// The regions to read, comma-separated.
+    #[arg(long, value_name = "R,R…", value_delimiter = ',', required = true)]
+    pub regions: Vec<String>,
+
+    /// The role to assume in accounts that are not the caller's; written to
+    /// the file as [fleet] role_name.
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+
+    /// Also manage targets with no logging, with an `enabled = false` profile.
+    #[arg(long)]
+    pub include_absent: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Saved plans (`fleet plan --out`); several shards are merged into one.
+    #[arg(value_name = "PLAN.json", required = true)]
+    pub plans: Vec<PathBuf>,
+
+    /// How to print the merged plan on stdout.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +226,9 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes (0: none, 1: error).
     #[arg(long)]
     pub detailed_exitcode: bool,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
 
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -133,6 +248,9 @@ pub struct ApplyArgs {
     /// Start no new write after N writes failed.
     #[arg(long, value_name = "N")]
     pub max_failures: Option<usize>,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
 
     #[command(flatten)]
     pub aws: AwsArgs,

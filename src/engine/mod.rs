@@ -7,6 +7,7 @@
 mod apply;
 mod plan;
 pub mod saved;
+pub mod select;
 
 use std::fmt;
 use std::future::Future;

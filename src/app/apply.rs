@@ -1,0 +1,205 @@
+//! `fleet apply`, from a fresh plan or a reviewed saved one.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, bail};
+
+use super::{
+    DEFAULT_CONCURRENCY, Exit, Ui, aws_options, check_caller, concurrency, load_fleet, make_plan,
+    selected,
+};
+use crate::aws::Aws;
+use crate::cli::ApplyArgs;
+use crate::engine::saved::SavedPlan;
+use crate::engine::select::Selection;
+use crate::engine::{self, ApplyOptions, LoggingApi, TargetPlan};
+use crate::fleet;
+use crate::render;
+
+/// Stops new writes on the first Ctrl-C or SIGTERM; a second one exits at once.
+fn stop_on_signal() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    tokio::spawn(async move {
+        let mut signals = 0;
+        loop {
+            wait_for_signal().await;
+            signals += 1;
+            if signals > 1 {
+                eprintln!("second interrupt: exiting now");
+                std::process::exit(130);
+            }
+            flag.store(true, Ordering::SeqCst);
+            eprintln!(
+                "interrupt: no new write will start; waiting for running writes to finish (interrupt again to exit now)"
+            );
+        }
+    });
+    stop
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn confirm(changes: usize) -> Result<bool> {
+    eprint!(
+        "Apply {changes} change{}? Only 'yes' is accepted: ",
+        if changes == 1 { "" } else { "s" }
+    );
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit> {
+    let mut out = anstream::stdout();
+    if let Some(path) = &args.plan {
+        return apply_saved(ui, config, &args, path).await;
+    }
+    let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
+        return Ok(Exit::Failure);
+    };
+    let targets = selected(ui, &fleet, &args.filter)?;
+    let concurrency = concurrency(&args.aws, &fleet.settings);
+    let aws = Aws::connect(aws_options(&args.aws, fleet.settings.clone())?).await;
+    check_caller(&aws).await?;
+    let plan = make_plan(ui, &aws, targets, concurrency).await;
+    render::human::plan(&mut out, &plan)?;
+    let changes: Vec<TargetPlan> = plan.changes().cloned().collect();
+    let unreadable = plan.counts().failed;
+    if changes.is_empty() {
+        return Ok(if unreadable > 0 {
+            Exit::Failure
+        } else {
+            Exit::Success
+        });
+    }
+    if !args.auto_approve {
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "refusing to apply {} change{} without confirmation: stdin is not a terminal; pass --auto-approve, or apply a reviewed plan with `fleet apply PLAN.json`; nothing was written",
+                changes.len(),
+                if changes.len() == 1 { "" } else { "s" }
+            );
+        }
+        if !confirm(changes.len())? {
+            writeln!(out, "Apply cancelled; nothing was written.")?;
+            return Ok(Exit::Failure);
+        }
+    }
+    let ok = write_changes(ui, &aws, changes, concurrency, args.max_failures).await?;
+    Ok(if ok && unreadable == 0 {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
+}
+
+pub(super) async fn write_changes(
+    ui: &Ui,
+    api: &impl LoggingApi,
+    changes: Vec<TargetPlan>,
+    concurrency: usize,
+    max_failures: Option<usize>,
+) -> Result<bool> {
+    let options = ApplyOptions {
+        concurrency,
+        max_failures,
+        stop: stop_on_signal(),
+    };
+    let bar = render::progress::Bar::new("applying", ui.quiet);
+    let report = engine::apply_changes(api, changes, &options, &bar).await;
+    render::human::apply(&mut anstream::stdout(), &report)?;
+    Ok(report.success())
+}
+
+async fn apply_saved(
+    ui: &Ui,
+    config: &str,
+    args: &ApplyArgs,
+    path: &std::path::Path,
+) -> Result<Exit> {
+    let shown = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {shown}"))?;
+    let saved = SavedPlan::parse(&shown, &text)?;
+    if let Ok(current) = std::fs::read(config) {
+        let sha = sha2_hex(&current);
+        if sha != saved.fleet_sha256 {
+            ui.warn(&format!(
+                "{config} has changed since the plan was made; applying the plan as it was reviewed"
+            ));
+        }
+    }
+    let mut plan = saved.to_plan(&shown)?;
+    let selection = Selection::new(
+        &args.filter.targets,
+        &args.filter.excludes,
+        args.filter.partition,
+    )?;
+    plan.targets = selection.apply(plan.targets, |p| &p.target)?;
+    let concurrency = args
+        .aws
+        .concurrency
+        .map_or(DEFAULT_CONCURRENCY, |n| n as usize);
+    let aws = Aws::connect(aws_options(&args.aws, saved.settings())?).await;
+    check_caller(&aws).await?;
+    let bar = render::progress::Bar::new("checking", ui.quiet);
+    let stale = engine::check_stale(&aws, &plan.targets, concurrency, &bar).await;
+    let mut out = anstream::stdout();
+    if !stale.is_empty() {
+        render::human::stale(&mut out, &stale)?;
+        return Ok(Exit::Failure);
+    }
+    let unplanned: Vec<&TargetPlan> = plan.targets.iter().filter(|t| t.live.is_err()).collect();
+    for target in &unplanned {
+        writeln!(
+            out,
+            "{} {}: it could not be read when the plan was made",
+            render::paint(render::YELLOW, "not planned"),
+            target.target.id()
+        )?;
+    }
+    let changes: Vec<TargetPlan> = plan.changes().cloned().collect();
+    if changes.is_empty() {
+        render::human::summary(&mut out, &plan.counts())?;
+        return Ok(if unplanned.is_empty() {
+            Exit::Success
+        } else {
+            Exit::Failure
+        });
+    }
+    let ok = write_changes(ui, &aws, changes, concurrency, args.max_failures).await?;
+    Ok(if ok && unplanned.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Failure
+    })
+}
+
+fn sha2_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}

@@ -1,0 +1,216 @@
+//! Runs one command: loads what it needs, calls the engine, hands the
+//! results to a renderer, and decides the exit code. One file per command.
+
+mod apply;
+mod audit;
+mod demo;
+mod import;
+mod plan;
+mod report;
+mod show;
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::aws::{Aws, AwsOptions};
+use crate::cli::{AwsArgs, Cli, ColorWhen, Command, FilterArgs};
+use crate::engine::select::Selection;
+use crate::engine::{self, LoggingApi, Plan};
+use crate::fleet::{self, Fleet, FleetFileError, Loaded, Settings, Target};
+use crate::render;
+
+/// The process exit code of a finished command (DESIGN §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    Failure = 1,
+    Changes = 2,
+}
+
+/// The built-in example, used by `fleet demo`.
+pub const EXAMPLE_FLEET: &str = include_str!("../../fleet.example.toml");
+
+pub(crate) const DEFAULT_CONCURRENCY: usize = 64;
+
+/// Output settings shared by every command.
+pub(crate) struct Ui {
+    quiet: bool,
+    verbose: bool,
+    stderr_color: bool,
+}
+
+impl Ui {
+    fn new(cli: &Cli) -> Ui {
+        let choice = match cli.color {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+        let stderr_color = match cli.color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        };
+        Ui {
+            quiet: cli.quiet,
+            verbose: cli.verbose,
+            stderr_color,
+        }
+    }
+
+    pub(crate) fn warn(&self, message: &str) {
+        if !self.quiet {
+            let mut err = anstream::stderr();
+            let _ = writeln!(
+                err,
+                "{} {message}",
+                render::paint(render::YELLOW, "warning:")
+            );
+        }
+    }
+
+    pub(crate) fn note(&self, message: &str) {
+        if self.verbose {
+            let _ = writeln!(anstream::stderr(), "{message}");
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<Exit> {
+    let ui = Ui::new(&cli);
+    let config = cli.config.to_string_lossy().into_owned();
+    match cli.command {
+        Command::Validate => validate(&ui, &config),
+        Command::Plan(args) => plan::plan(&ui, &config, args).await,
+        Command::Apply(args) => apply::apply(&ui, &config, args).await,
+        Command::Audit(args) => audit::audit(&ui, &config, args).await,
+        Command::Show(args) => show::show(&ui, &config, args).await,
+        Command::Import(args) => import::import(&ui, args).await,
+        Command::Report(args) => report::report(&ui, args),
+        Command::Demo => demo::demo(&ui).await,
+        Command::Emulator(args) => demo::serve_emulator(args).await,
+    }
+}
+
+/// Loads the fleet file, printing its problems; `None` when it is invalid.
+pub(crate) fn load_fleet(ui: &Ui, loaded: Result<Loaded, FleetFileError>) -> Result<Option<Fleet>> {
+    match loaded {
+        Ok(Loaded { fleet, warnings }) => {
+            if !ui.quiet {
+                for warning in &warnings {
+                    eprint!("{}", render::diagnostics::problem(warning, ui.stderr_color));
+                }
+            }
+            Ok(Some(fleet))
+        }
+        Err(FleetFileError::Invalid { path, problems }) => {
+            for problem in &problems {
+                eprint!("{}", render::diagnostics::problem(problem, ui.stderr_color));
+            }
+            let errors = problems.iter().filter(|p| p.is_error()).count();
+            eprintln!(
+                "error: {path} is not a valid fleet file: {errors} error{}; nothing was read or written",
+                if errors == 1 { "" } else { "s" }
+            );
+            Ok(None)
+        }
+        Err(err @ FleetFileError::Read { .. }) => Err(err.into()),
+    }
+}
+
+pub(crate) fn validate(ui: &Ui, config: &str) -> Result<Exit> {
+    let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
+        return Ok(Exit::Failure);
+    };
+    let mut out = anstream::stdout();
+    writeln!(
+        out,
+        "{config} is valid: {} targets in {} accounts, {} profiles.",
+        fleet.targets.len(),
+        fleet.accounts.len(),
+        fleet.profiles.len()
+    )?;
+    Ok(Exit::Success)
+}
+
+pub(crate) fn aws_options(args: &AwsArgs, settings: Settings) -> Result<AwsOptions> {
+    let seconds = |name: &str, value: f64| -> Result<Duration> {
+        Duration::try_from_secs_f64(value)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .with_context(|| format!("--{name} must be a positive number of seconds, not {value}"))
+    };
+    Ok(AwsOptions {
+        connect_timeout: seconds("connect-timeout", args.connect_timeout)?,
+        attempt_timeout: seconds("attempt-timeout", args.attempt_timeout)?,
+        operation_timeout: seconds("operation-timeout", args.operation_timeout)?,
+        max_attempts: args.max_attempts,
+        permission_retry_window: Duration::try_from_secs_f64(args.permission_retry).with_context(
+            || {
+                format!(
+                    "--permission-retry must be a number of seconds, not {}",
+                    args.permission_retry
+                )
+            },
+        )?,
+        settings,
+        ..AwsOptions::default()
+    })
+}
+
+pub(crate) fn concurrency(args: &AwsArgs, settings: &Settings) -> usize {
+    args.concurrency
+        .map(|n| n as usize)
+        .or(settings.concurrency)
+        .unwrap_or(DEFAULT_CONCURRENCY)
+}
+
+/// Checks that AWS answers at all before reading any target, so a wrong
+/// endpoint or missing credentials is one clear error, not one per target.
+pub(crate) async fn check_caller(aws: &Aws) -> Result<()> {
+    aws.caller_account()
+        .await
+        .map(drop)
+        .context("cannot identify the caller (sts:GetCallerIdentity); check AWS credentials, AWS_PROFILE and AWS_ENDPOINT_URL; nothing was read or written")
+}
+
+pub(crate) async fn make_plan(
+    ui: &Ui,
+    api: &impl LoggingApi,
+    targets: Vec<Target>,
+    concurrency: usize,
+) -> Plan {
+    let bar = render::progress::Bar::new("planning", ui.quiet);
+    ui.note(&format!(
+        "reading {} targets, {concurrency} at a time",
+        targets.len()
+    ));
+    engine::plan_targets(api, targets, concurrency, &bar).await
+}
+
+/// The targets of the fleet that `--target`, `--exclude` and `--partition`
+/// keep.
+pub(crate) fn selected(ui: &Ui, fleet: &Fleet, filter: &FilterArgs) -> Result<Vec<Target>> {
+    let selection = Selection::new(&filter.targets, &filter.excludes, filter.partition)?;
+    let targets = selection.apply(fleet.targets.clone(), |t| t)?;
+    if !selection.is_everything() {
+        ui.note(&format!(
+            "{} of {} targets selected",
+            targets.len(),
+            fleet.targets.len()
+        ));
+    }
+    Ok(targets)
+}
+
+pub(crate) fn timestamp() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+}
