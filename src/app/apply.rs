@@ -132,6 +132,9 @@ pub(super) async fn write_changes(
     let bar = render::progress::Bar::new("applying", ui.quiet);
     let report = engine::apply_changes(api, changes, &options, &bar).await;
     render::human::apply(&mut anstream::stdout(), &report)?;
+    if let Err(err) = render::markdown::append_step_summary(&render::markdown::apply(&report)) {
+        ui.warn(&format!("cannot write the GitHub step summary: {err}"));
+    }
     Ok(report.success())
 }
 

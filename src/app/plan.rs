@@ -1,5 +1,7 @@
 //! `fleet plan`.
 
+use std::io::Write;
+
 use anyhow::{Context, Result};
 
 use super::{
@@ -7,9 +9,11 @@ use super::{
 };
 use crate::aws::Aws;
 use crate::cli::{PlanArgs, PlanFormat};
+use crate::engine::Plan;
 use crate::engine::saved::SavedPlan;
 use crate::fleet;
 use crate::render;
+use crate::render::markdown::PlanSource;
 
 pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> {
     let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
@@ -20,12 +24,8 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     check_caller(&aws).await?;
     let plan = make_plan(ui, &aws, targets, concurrency(&args.aws, &fleet.settings)).await;
     let saved = SavedPlan::new(&plan, &fleet, timestamp());
-    let mut out = anstream::stdout();
-    match args.format {
-        PlanFormat::Human => render::human::plan(&mut out, &plan)?,
-        PlanFormat::Json => render::json::saved_plan(&mut out, &saved)?,
-        PlanFormat::Markdown => anyhow::bail!("markdown output is being built"),
-    }
+    print_plan(&plan, &saved, args.format)?;
+    append_step_summary(ui, &plan, &saved);
     if let Some(path) = &args.out {
         let mut file = std::fs::File::create(path)
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
@@ -40,4 +40,43 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     } else {
         Exit::Success
     })
+}
+
+/// Prints a plan on stdout in the chosen format.
+pub(super) fn print_plan(plan: &Plan, saved: &SavedPlan, format: PlanFormat) -> Result<()> {
+    let mut out = anstream::stdout();
+    match format {
+        PlanFormat::Human => render::human::plan(&mut out, plan)?,
+        PlanFormat::Json => render::json::saved_plan(&mut out, saved)?,
+        PlanFormat::Markdown => {
+            let text =
+                render::markdown::plan(plan, &source(saved), render::markdown::COMMENT_LIMIT);
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn source(saved: &SavedPlan) -> PlanSource<'_> {
+    PlanSource {
+        fleet_file: &saved.fleet_file,
+        fleet_sha256: &saved.fleet_sha256,
+        created_at: &saved.created_at,
+    }
+}
+
+/// Adds the plan to the GitHub step summary when `GITHUB_STEP_SUMMARY` is set.
+pub(super) fn append_step_summary(ui: &Ui, plan: &Plan, saved: &SavedPlan) {
+    if std::env::var_os("GITHUB_STEP_SUMMARY").is_none() {
+        return;
+    }
+    // Half the step summary's 1 MiB, so apply's summary fits beside it.
+    let text = render::markdown::plan(
+        plan,
+        &source(saved),
+        render::markdown::STEP_SUMMARY_LIMIT / 2,
+    );
+    if let Err(err) = render::markdown::append_step_summary(&text) {
+        ui.warn(&format!("cannot write the GitHub step summary: {err}"));
+    }
 }

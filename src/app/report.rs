@@ -1,10 +1,70 @@
-//! `fleet report`.
+//! `fleet report`: renders saved plans, merging the shards of one fleet
+//! file into one document.
 
-use anyhow::{Result, bail};
+use std::collections::HashMap;
 
+use anyhow::{Context, Result, bail};
+
+use super::plan::print_plan;
 use super::{Exit, Ui};
 use crate::cli::ReportArgs;
+use crate::engine::saved::SavedPlan;
 
-pub(super) fn report(_ui: &Ui, _args: ReportArgs) -> Result<Exit> {
-    bail!("`fleet report` is being built")
+pub(super) fn report(_ui: &Ui, args: ReportArgs) -> Result<Exit> {
+    let mut plans = Vec::new();
+    for path in &args.plans {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the plan {shown}"))?;
+        plans.push((shown.clone(), SavedPlan::parse(&shown, &text)?));
+    }
+    let merged = merge(plans)?;
+    let plan = merged.to_plan(&merged.fleet_file)?;
+    print_plan(&plan, &merged, args.format)?;
+    Ok(if plan.counts().failed > 0 {
+        Exit::Failure
+    } else {
+        Exit::Success
+    })
+}
+
+/// Merges the plans of several shards. They must come from the same fleet
+/// file and cover disjoint targets.
+fn merge(plans: Vec<(String, SavedPlan)>) -> Result<SavedPlan> {
+    let mut plans = plans.into_iter();
+    let (first_path, mut merged) = plans.next().context("no plan given")?;
+    let mut owner: HashMap<(String, String), String> = HashMap::new();
+    for target in &merged.targets {
+        owner.insert(
+            (target.account_id.clone(), target.region.clone()),
+            first_path.clone(),
+        );
+    }
+    for (path, plan) in plans {
+        if plan.fleet_sha256 != merged.fleet_sha256 {
+            bail!(
+                "{path} was planned from a different fleet file than {first_path} (sha256 {} vs {}); plan every shard from the same commit",
+                short(&plan.fleet_sha256),
+                short(&merged.fleet_sha256)
+            );
+        }
+        for target in &plan.targets {
+            let key = (target.account_id.clone(), target.region.clone());
+            if let Some(other) = owner.insert(key, path.clone()) {
+                bail!(
+                    "{} is in both {other} and {path}: shards overlap; use --partition K/N with the same N for every shard",
+                    target.target
+                );
+            }
+        }
+        merged.created_at = merged.created_at.min(plan.created_at);
+        merged.targets.extend(plan.targets);
+    }
+    let plan = merged.to_plan(&first_path)?;
+    merged.summary = plan.counts();
+    Ok(merged)
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
 }

@@ -4,6 +4,7 @@
 pub mod diagnostics;
 pub mod human;
 pub mod json;
+pub mod markdown;
 pub mod progress;
 
 use anstyle::{AnsiColor, Style};

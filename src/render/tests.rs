@@ -49,3 +49,119 @@ async fn human_plan_without_changes_and_apply_summary() {
     super::human::plan(&mut out, &after).unwrap();
     insta::assert_snapshot!(plain(out));
 }
+
+fn source() -> super::markdown::PlanSource<'static> {
+    super::markdown::PlanSource {
+        fleet_file: "fleet.toml",
+        fleet_sha256: "0123456789abcdef0123456789abcdef",
+        created_at: "2026-11-25T00:00:00Z",
+    }
+}
+
+/// A fleet of `accounts` × 4 regions, all on one profile.
+fn wide_fleet(accounts: usize) -> crate::fleet::Fleet {
+    let mut text = String::from(
+        "[fleet]\nregions = [\"us-east-1\", \"us-west-2\", \"eu-west-1\", \"eu-central-1\"]\nrole_name = \"r\"\n\n[profiles.p]\nvideo_data_delivery_enabled = false\naudio_data_delivery_enabled = false\n\n[profiles.p.s3_config]\nbucket_name = \"logs-{account_id}-{region}\"\n",
+    );
+    for i in 0..accounts {
+        text.push_str(&format!(
+            "\n[[accounts]]\nid = \"{:012}\"\nname = \"team{i}\"\nprofile = \"p\"\n",
+            100_000_000_000u64 + i as u64
+        ));
+    }
+    crate::fleet::parse("fleet.toml", text).unwrap().fleet
+}
+
+#[tokio::test]
+async fn markdown_plan_groups_identical_changes() {
+    let fleet = wide_fleet(3);
+    let api = crate::engine::fake::FakeApi::default();
+    {
+        let mut state = api.state.lock().unwrap();
+        for (i, target) in fleet.targets.iter().enumerate() {
+            let mut live = target.desired.clone().unwrap();
+            // Every us-east-1 has video on (one group of 3), team0/eu-west-1
+            // has a prefix (a group of 1), the rest match or are absent.
+            match (target.region.as_str(), i) {
+                ("us-east-1", _) => live.video_data_delivery_enabled = true,
+                ("eu-west-1", 2) => {
+                    live.s3_config.as_mut().unwrap().key_prefix = Some("old".into())
+                }
+                ("us-west-2", _) => {}
+                _ => continue,
+            }
+            state.insert(
+                (target.account.id.to_string(), target.region.to_string()),
+                live,
+            );
+        }
+    }
+    let plan = plan_targets(&api, fleet.targets.clone(), 4, &NoProgress).await;
+    let text = super::markdown::plan(&plan, &source(), super::markdown::COMMENT_LIMIT);
+    assert!(
+        text.contains(
+            "same change in 3 targets: `team0/us-east-1`, `team1/us-east-1`, `team2/us-east-1`"
+        ),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[tokio::test]
+async fn markdown_plan_stays_under_the_comment_limit() {
+    let fleet = wide_fleet(500);
+    assert_eq!(fleet.targets.len(), 2000);
+    let api = crate::engine::fake::FakeApi::default();
+    {
+        let mut state = api.state.lock().unwrap();
+        for (i, target) in fleet.targets.iter().enumerate() {
+            let mut live = target.desired.clone().unwrap();
+            live.s3_config.as_mut().unwrap().key_prefix = Some(format!("distinct-{i}"));
+            state.insert(
+                (target.account.id.to_string(), target.region.to_string()),
+                live,
+            );
+        }
+    }
+    let plan = plan_targets(&api, fleet.targets.clone(), 64, &NoProgress).await;
+    assert_eq!(plan.counts().update, 2000);
+    let text = super::markdown::plan(&plan, &source(), super::markdown::COMMENT_LIMIT);
+    assert!(
+        text.len() <= super::markdown::COMMENT_LIMIT,
+        "{} bytes",
+        text.len()
+    );
+    assert!(
+        text.contains("| 0 | 2000 | 0 | 0 | 0 |"),
+        "the summary is always there"
+    );
+    assert!(
+        text.contains("the full plan is in the JSON plan artifact"),
+        "says what was cut"
+    );
+    // Without a limit nothing is cut, and it would be far over.
+    let full = super::markdown::plan(&plan, &source(), usize::MAX);
+    assert!(full.len() > 4 * super::markdown::COMMENT_LIMIT);
+    assert!(!full.contains("JSON plan artifact"));
+}
+
+#[tokio::test]
+async fn markdown_apply_summary() {
+    let fleet = fleet();
+    let mut api = drifted(&fleet);
+    let plan = plan_targets(&api, fleet.targets.clone(), 4, &NoProgress).await;
+    api.denied.insert("222222222222/eu-west-1".to_owned());
+    let options = ApplyOptions {
+        concurrency: 1,
+        max_failures: None,
+        stop: Arc::new(AtomicBool::new(false)),
+    };
+    let report = apply_changes(
+        &api,
+        plan.changes().cloned().collect(),
+        &options,
+        &NoProgress,
+    )
+    .await;
+    insta::assert_snapshot!(super::markdown::apply(&report));
+}

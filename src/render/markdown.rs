@@ -1,0 +1,314 @@
+//! Markdown for pull-request comments and GitHub step summaries: a summary
+//! table, then each distinct change once with the targets it applies to,
+//! kept under GitHub's comment limit.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::engine::{
+    Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, TargetPlan, unified_diff,
+};
+use crate::fleet::Target;
+
+/// GitHub rejects comments longer than 65,536 characters.
+pub const COMMENT_LIMIT: usize = 65_536;
+/// GitHub's step summary takes at most 1 MiB.
+pub const STEP_SUMMARY_LIMIT: usize = 1024 * 1024;
+
+/// Where the plan came from, for the heading.
+pub struct PlanSource<'a> {
+    pub fleet_file: &'a str,
+    pub fleet_sha256: &'a str,
+    pub created_at: &'a str,
+}
+
+/// Targets that share one change, once account ids, names and regions are
+/// turned back into placeholders.
+struct Group<'p> {
+    action: Action,
+    diff: String,
+    targets: Vec<&'p Target>,
+}
+
+/// Replaces `word` in `text` where it is not part of a longer word.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    if word.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + word.len()..].chars().next();
+        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+        out.push_str(&rest[..at]);
+        out.push_str(if boundary(before) && boundary(after) {
+            with
+        } else {
+            word
+        });
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The diff of one target with its own ids turned into placeholders.
+fn templated_diff(plan: &TargetPlan) -> String {
+    let Ok(live) = &plan.live else {
+        return String::new();
+    };
+    let target = &plan.target;
+    let diff = unified_diff(live.as_ref(), target.desired.as_ref(), "live", "desired");
+    let mut diff = diff.replace(target.account.id.as_str(), "{account_id}");
+    if let Some(name) = &target.account.name {
+        diff = replace_word(&diff, name, "{account_name}");
+    }
+    replace_word(&diff, target.region.as_str(), "{region}")
+}
+
+fn groups(plan: &Plan) -> Vec<Group<'_>> {
+    let mut by_change: BTreeMap<(Action, String), Vec<&Target>> = BTreeMap::new();
+    for target in plan.changes() {
+        let action = target.action().expect("changes are readable");
+        by_change
+            .entry((action, templated_diff(target)))
+            .or_default()
+            .push(&target.target);
+    }
+    let mut groups: Vec<Group<'_>> = by_change
+        .into_iter()
+        .map(|((action, diff), targets)| Group {
+            action,
+            diff,
+            targets,
+        })
+        .collect();
+    // The biggest change first: it is what a reviewer must see.
+    groups.sort_by(|a, b| {
+        b.targets
+            .len()
+            .cmp(&a.targets.len())
+            .then(a.action.cmp(&b.action))
+    });
+    groups
+}
+
+fn summary_table(out: &mut String, counts: &PlanCounts) {
+    out.push_str("| create | update | delete | unchanged | failed |\n|---:|---:|---:|---:|---:|\n");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} |\n",
+        counts.create, counts.update, counts.delete, counts.unchanged, counts.failed
+    );
+}
+
+fn target_list(targets: &[&Target], shown: usize) -> String {
+    let mut names: Vec<String> = targets
+        .iter()
+        .take(shown)
+        .map(|t| format!("`{}`", t.id()))
+        .collect();
+    if targets.len() > shown {
+        names.push(format!("and {} more", targets.len() - shown));
+    }
+    names.join(", ")
+}
+
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Delete => "delete",
+        Action::NoOp => "no-op",
+    }
+}
+
+fn render_group(group: &Group<'_>, with_diff: bool) -> String {
+    let mut out = String::new();
+    let count = group.targets.len();
+    let _ = writeln!(
+        out,
+        "#### {} — {}\n",
+        verb(group.action),
+        if count == 1 {
+            format!("1 target: {}", target_list(&group.targets, 1))
+        } else {
+            format!(
+                "same change in {count} targets: {}",
+                target_list(&group.targets, 50)
+            )
+        }
+    );
+    if with_diff {
+        let _ = writeln!(
+            out,
+            "<details><summary>diff</summary>\n\n```diff\n{}```\n\n</details>\n",
+            group.diff
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "_Diff left out to stay under the size limit ({} characters); the full plan is in the JSON plan artifact._\n",
+            group.diff.len()
+        );
+    }
+    out
+}
+
+/// The plan as markdown, no longer than `limit` bytes (so no longer than
+/// `limit` characters). When it would not fit, the diffs of the largest
+/// groups are left out first, then whole groups, each with a note.
+pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
+    let counts = plan.counts();
+    let mut head = String::new();
+    let _ = writeln!(
+        head,
+        "### fleet plan: {} to create, {} to update, {} to delete\n",
+        counts.create, counts.update, counts.delete
+    );
+    let _ = writeln!(
+        head,
+        "`{}` (sha256 `{}`), planned at {}\n",
+        source.fleet_file,
+        &source.fleet_sha256[..source.fleet_sha256.len().min(12)],
+        source.created_at
+    );
+    summary_table(&mut head, &counts);
+    if counts.changes() == 0 && counts.failed == 0 {
+        head.push_str("**No changes.** Every target matches its profile.\n");
+    }
+
+    let mut failures = String::new();
+    let failed: Vec<&TargetPlan> = plan.targets.iter().filter(|t| t.live.is_err()).collect();
+    if !failed.is_empty() {
+        failures.push_str("#### Targets that could not be read\n\n| target | error |\n|---|---|\n");
+        for target in &failed {
+            if let Err(err) = &target.live {
+                let _ = writeln!(
+                    failures,
+                    "| `{}` | {}: {} |",
+                    target.target.id(),
+                    err.code,
+                    escape_cell(&err.message)
+                );
+            }
+        }
+        failures.push('\n');
+    }
+
+    let groups = groups(plan);
+    let mut with_diff = vec![true; groups.len()];
+    let mut included = groups.len();
+    let render = |with_diff: &[bool], included: usize| {
+        let mut out = head.clone();
+        out.push_str(&failures);
+        for (group, diff) in groups.iter().zip(with_diff).take(included) {
+            out.push_str(&render_group(group, *diff));
+        }
+        if included < groups.len() {
+            let left: usize = groups[included..].iter().map(|g| g.targets.len()).sum();
+            let _ = writeln!(
+                out,
+                "_{} more change groups ({left} targets) left out to stay under the size limit; the full plan is in the JSON plan artifact._",
+                groups.len() - included
+            );
+        }
+        out
+    };
+    let mut text = render(&with_diff, included);
+    // Drop the largest diffs first, then whole groups from the end.
+    let mut by_size: Vec<usize> = (0..groups.len()).collect();
+    by_size.sort_by(|&a, &b| groups[b].diff.len().cmp(&groups[a].diff.len()));
+    let mut next_big = by_size.into_iter();
+    while text.len() > limit {
+        if let Some(index) = next_big.next() {
+            with_diff[index] = false;
+        } else if included > 0 {
+            included -= 1;
+        } else {
+            break;
+        }
+        text = render(&with_diff, included);
+    }
+    text
+}
+
+/// Apply's outcome as markdown, for the step summary.
+pub fn apply(report: &ApplyReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### fleet apply: {} applied, {} failed, {} not attempted\n",
+        report.applied(),
+        report.failed(),
+        report.not_attempted()
+    );
+    let problems: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| r.outcome != ApplyOutcome::Applied)
+        .collect();
+    if !problems.is_empty() {
+        out.push_str("| target | action | outcome |\n|---|---|---|\n");
+        for result in problems {
+            let outcome = match &result.outcome {
+                ApplyOutcome::Applied => continue,
+                ApplyOutcome::Failed(err) => {
+                    format!("failed: {}: {}", err.code, escape_cell(&err.message))
+                }
+                ApplyOutcome::Unverified(err) => format!(
+                    "written, not verified: {}: {}",
+                    err.code,
+                    escape_cell(&err.message)
+                ),
+                ApplyOutcome::Mismatch { .. } => "written, but reads back different".to_owned(),
+                ApplyOutcome::NotAttempted(_) => "not attempted".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {outcome} |",
+                result.plan.target.id(),
+                result.action.as_str()
+            );
+        }
+    }
+    if report.interrupted {
+        out.push_str("\n_Interrupted: no new write was started after the signal._\n");
+    }
+    out
+}
+
+fn escape_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Appends `markdown` to the file named by `GITHUB_STEP_SUMMARY`, if set.
+pub fn append_step_summary(markdown: &str) -> std::io::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+        return Ok(());
+    };
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(file, "{markdown}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_replaced_only_whole() {
+        assert_eq!(
+            replace_word("logs-prod-1 production", "prod", "{n}"),
+            "logs-{n}-1 production"
+        );
+        assert_eq!(
+            replace_word("/aws/bedrock/prod", "prod", "{n}"),
+            "/aws/bedrock/{n}"
+        );
+    }
+}
