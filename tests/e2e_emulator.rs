@@ -191,3 +191,31 @@ fn apply_on_a_terminal_asks_for_yes() {
     );
     assert_eq!(emulator.writes(), 8);
 }
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let emulator = Emulator::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    write_fleet(dir.path(), "270000000001", "270000000002");
+    let run = |args: &[&str], no_color: bool| {
+        let mut cmd = support::fleet_cmd(&emulator.endpoint);
+        if !no_color {
+            cmd.env_remove("NO_COLOR");
+        }
+        let output = cmd.current_dir(dir.path()).args(args).output().unwrap();
+        String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap()
+    };
+    assert!(
+        !run(&["plan"], false).contains('\u{1b}'),
+        "a pipe gets no colour"
+    );
+    assert!(!run(&["plan"], true).contains('\u{1b}'));
+    assert!(
+        run(&["--color", "always", "plan"], true).contains("\u{1b}["),
+        "--color always wins"
+    );
+    assert!(!run(&["--color", "never", "plan", "--format", "markdown"], false).contains('\u{1b}'));
+    std::fs::write(dir.path().join("fleet.toml"), "[fleet\n").unwrap();
+    assert!(run(&["--color", "always", "validate"], true).contains("\u{1b}["));
+    assert!(!run(&["validate"], false).contains('\u{1b}'));
+}
