@@ -6,8 +6,10 @@ fleet file.
 - Reads the fleet file (tomllib), expands profiles and placeholders exactly
   as fleet does.
 - sts:GetCallerIdentity once; sts:AssumeRole once per other account; one
-  boto3 Session per account; one Bedrock client per account x region
-  (created in the per-account task: a Session is not thread-safe, clients are).
+  boto3 Session per account (or, with --session shared, one Session for all,
+  the account's keys passed to each client); one Bedrock client per
+  account x region, created in the per-account task (a Session is not
+  thread-safe, clients are).
 - ThreadPoolExecutor(max_workers=concurrency) over the targets: Get, compare
   with the desired configuration, and in apply mode Put (all five flags
   explicit) or Delete only the differences, then read each write back and
@@ -152,6 +154,14 @@ def main():
     parser.add_argument("--mode", choices=["plan", "apply"], default="plan")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL"))
+    parser.add_argument(
+        "--session",
+        choices=["per-account", "shared"],
+        default="per-account",
+        help="per-account: boto3.Session(credentials) per account, the usual pattern "
+        "(each Session loads its own endpoint and service models); shared: one Session, "
+        "credentials passed to each client (less memory and CPU)",
+    )
     args = parser.parse_args()
 
     accounts, targets, settings = load_targets(args.config)
@@ -170,27 +180,40 @@ def main():
     session_name = settings.get("session_name", "fleet")
 
     clients, errors = {}, {}
-    lock = threading.Lock()
+    lock, base_lock = threading.Lock(), threading.Lock()
 
     def open_account(account_id):
         """AssumeRole once, one Session, one client per region of the account."""
         name, role_arn, regions = accounts[account_id]
         try:
-            if account_id == caller:
-                session = boto3.Session()
-            else:
+            keys = {}
+            if account_id != caller:
                 creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
-                session = boto3.Session(
-                    aws_access_key_id=creds["AccessKeyId"],
-                    aws_secret_access_key=creds["SecretAccessKey"],
-                    aws_session_token=creds["SessionToken"],
-                )
-            made = {
-                (account_id, region): session.client(
-                    "bedrock", region_name=region, endpoint_url=endpoint, config=config
-                )
-                for region in regions
-            }
+                keys = {
+                    "aws_access_key_id": creds["AccessKeyId"],
+                    "aws_secret_access_key": creds["SecretAccessKey"],
+                    "aws_session_token": creds["SessionToken"],
+                }
+            if args.session == "per-account":
+                session = boto3.Session(**keys) if keys else base
+                made = {
+                    (account_id, region): session.client(
+                        "bedrock", region_name=region, endpoint_url=endpoint, config=config
+                    )
+                    for region in regions
+                }
+            else:
+                # One Session for every account (its loaders and caches
+                # shared), the account's keys given per client. A Session is
+                # not thread-safe: create clients under a lock.
+                with base_lock:
+                    made = {
+                        (account_id, region): base.client(
+                            "bedrock", region_name=region, endpoint_url=endpoint,
+                            config=config, **keys
+                        )
+                        for region in regions
+                    }
             with lock:
                 clients.update(made)
         except Exception as err:  # noqa: BLE001 - reported per target, as fleet does

@@ -57,6 +57,9 @@ pub enum ColorWhen {
 pub enum Command {
     /// Check the fleet file and print how many targets it manages; no network.
     Validate,
+    /// List every target (account × region → profile) and where it came from,
+    /// resolving organizational units and enabled regions.
+    Targets(TargetsArgs),
     /// Read every target and show what apply would change.
     Plan(PlanArgs),
     /// Write the targets that differ, from a fresh plan or a saved one.
@@ -69,6 +72,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Render saved plans, or merge the plans of several shards into one.
     Report(ReportArgs),
+    /// Print the bucket policy, CloudWatch role policies and fleet's own role policy a profile needs.
+    Policy(PolicyArgs),
     /// Run plan → apply → plan on the built-in example against a local emulator.
     Demo,
     /// Serve the local Bedrock + STS emulator.
@@ -128,6 +133,17 @@ pub enum PlanFormat {
     Human,
     Json,
     Markdown,
+}
+
+/// What preflight does with the problems it finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PreflightMode {
+    /// Report problems as warnings.
+    Warn,
+    /// Problems (and checks that could not run) are errors: exit 1, no write.
+    Strict,
+    /// Do not check destinations.
+    Off,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -203,6 +219,40 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Only this profile (default: every profile that logs).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Expand placeholders for this account (needs --region).
+    #[arg(long, value_name = "ID", requires = "region")]
+    pub account: Option<String>,
+
+    /// Expand placeholders for this region (needs --account).
+    #[arg(long, value_name = "REGION", requires = "account")]
+    pub region: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TargetsFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TargetsArgs {
+    /// How to print the targets on stdout.
+    #[arg(long, value_enum, default_value_t = TargetsFormat::Human)]
+    pub format: TargetsFormat,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Saved plans (`fleet plan --out`); several shards are merged into one.
     #[arg(value_name = "PLAN.json", required = true)]
@@ -227,6 +277,10 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
 
+    /// Check the destinations of every target that changes.
+    #[arg(long, value_enum, default_value_t = PreflightMode::Warn)]
+    pub preflight: PreflightMode,
+
     #[command(flatten)]
     pub filter: FilterArgs,
 
@@ -248,6 +302,11 @@ pub struct ApplyArgs {
     /// Start no new write after N writes failed.
     #[arg(long, value_name = "N")]
     pub max_failures: Option<usize>,
+
+    /// Check the destinations of every target that changes (without a
+    /// plan file; a saved plan carries the findings of its plan).
+    #[arg(long, value_enum, default_value_t = PreflightMode::Warn)]
+    pub preflight: PreflightMode,
 
     #[command(flatten)]
     pub filter: FilterArgs,

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 
+use super::resolve_targets;
 use super::{
+    check_destinations,
     DEFAULT_CONCURRENCY, Exit, Ui, aws_options, check_caller, concurrency, load_fleet, make_plan,
     selected,
 };
@@ -81,14 +83,20 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
     let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
         return Ok(Exit::Failure);
     };
-    let targets = selected(ui, &fleet, &args.filter)?;
     let concurrency = concurrency(&args.aws, &fleet.settings);
     let aws = Aws::connect(aws_options(&args.aws, fleet.settings.clone())?).await;
+    let resolved = resolve_targets(ui, fleet, &aws, concurrency).await?;
+    let targets = selected(ui, &resolved.fleet, &args.filter)?;
     check_caller(&aws).await?;
-    let plan = make_plan(ui, &aws, targets, concurrency).await;
+    let mut plan = make_plan(ui, &aws, targets, concurrency).await;
+    let blocked = check_destinations(ui, &aws, &mut plan, args.preflight, concurrency).await;
     render::human::plan(&mut out, &plan)?;
+    if blocked {
+        bail!("preflight found problems and --preflight strict is set; nothing was written");
+    }
     let changes: Vec<TargetPlan> = plan.changes().cloned().collect();
-    let unreadable = plan.counts().failed;
+    resolved.note_discovered(ui, plan.targets.iter().map(|t| &t.target));
+    let unreadable = plan.counts().failed + resolved.unresolved();
     if changes.is_empty() {
         return Ok(if unreadable > 0 {
             Exit::Failure

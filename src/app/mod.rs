@@ -6,8 +6,10 @@ mod audit;
 mod demo;
 mod import;
 mod plan;
+mod policy;
 mod report;
 mod show;
+mod targets;
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -15,11 +17,12 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::aws::{Aws, AwsOptions};
-use crate::cli::{AwsArgs, Cli, ColorWhen, Command, FilterArgs};
+use crate::cli::{AwsArgs, Cli, ColorWhen, Command, FilterArgs, PreflightMode};
 use crate::engine::select::Selection;
 use crate::engine::{self, LoggingApi, Plan};
 use crate::fleet::{self, Fleet, FleetFileError, Loaded, Settings, Target};
 use crate::render;
+pub(crate) use targets::resolve_targets;
 
 /// The process exit code of a finished command (DESIGN §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +66,11 @@ impl Ui {
         }
     }
 
+    /// An error that does not stop the command (it still sets the exit code).
+    pub(crate) fn error(&self, message: &str) {
+        let _ = writeln!(anstream::stderr(), "{} {message}", render::paint(render::RED, "error:"));
+    }
+
     pub(crate) fn warn(&self, message: &str) {
         if !self.quiet {
             let mut err = anstream::stderr();
@@ -87,12 +95,14 @@ pub async fn run(cli: Cli) -> Result<Exit> {
     let config = cli.config.to_string_lossy().into_owned();
     match cli.command {
         Command::Validate => validate(&ui, &config),
+        Command::Targets(args) => targets::targets(&ui, &config, args).await,
         Command::Plan(args) => plan::plan(&ui, &config, args).await,
         Command::Apply(args) => apply::apply(&ui, &config, args).await,
         Command::Audit(args) => audit::audit(&ui, &config, args).await,
         Command::Show(args) => show::show(&ui, &config, args).await,
         Command::Import(args) => import::import(&ui, args).await,
         Command::Report(args) => report::report(&ui, args),
+        Command::Policy(args) => policy::policy(&ui, &config, args),
         Command::Demo => demo::demo(&ui).await,
         Command::Emulator(args) => demo::serve_emulator(args).await,
     }
@@ -136,6 +146,15 @@ pub(crate) fn validate(ui: &Ui, config: &str) -> Result<Exit> {
         fleet.accounts.len(),
         fleet.profiles.len()
     )?;
+    let discovery = &fleet.discovery;
+    if discovery.is_needed() {
+        writeln!(
+            out,
+            "Plus what AWS resolves: {} organizational unit entries, {} accounts with regions = \"enabled\" (see `fleet targets`).",
+            discovery.units.len(),
+            discovery.enabled_accounts.len()
+        )?;
+    }
     Ok(Exit::Success)
 }
 
@@ -192,6 +211,23 @@ pub(crate) async fn make_plan(
         targets.len()
     ));
     engine::plan_targets(api, targets, concurrency, &bar).await
+}
+
+/// Runs preflight on the plan's changes unless it is off; returns whether
+/// `--preflight strict` must stop the run.
+pub(crate) async fn check_destinations(
+    ui: &Ui,
+    aws: &Aws,
+    plan: &mut Plan,
+    mode: PreflightMode,
+    concurrency: usize,
+) -> bool {
+    if mode == PreflightMode::Off {
+        return false;
+    }
+    let bar = render::progress::Bar::new("preflight", ui.quiet);
+    engine::preflight::preflight(aws, plan, concurrency, &bar).await;
+    mode == PreflightMode::Strict && plan.targets.iter().any(|t| t.preflight.iter().any(|f| f.blocks()))
 }
 
 /// The targets of the fleet that `--target`, `--exclude` and `--partition`

@@ -4,7 +4,9 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
+use super::resolve_targets;
 use super::{
+    check_destinations,
     Exit, Ui, aws_options, check_caller, concurrency, load_fleet, make_plan, selected, timestamp,
 };
 use crate::aws::Aws;
@@ -19,13 +21,18 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
         return Ok(Exit::Failure);
     };
-    let targets = selected(ui, &fleet, &args.filter)?;
     let aws = Aws::connect(aws_options(&args.aws, fleet.settings.clone())?).await;
+    let concurrency = concurrency(&args.aws, &fleet.settings);
+    let resolved = resolve_targets(ui, fleet, &aws, concurrency).await?;
+    let fleet = &resolved.fleet;
+    let targets = selected(ui, fleet, &args.filter)?;
     check_caller(&aws).await?;
-    let plan = make_plan(ui, &aws, targets, concurrency(&args.aws, &fleet.settings)).await;
+    let mut plan = make_plan(ui, &aws, targets, concurrency).await;
+    let blocked = check_destinations(ui, &aws, &mut plan, args.preflight, concurrency).await;
     let saved = SavedPlan::new(&plan, &fleet, timestamp());
     print_plan(&plan, &saved, args.format)?;
     append_step_summary(ui, &plan, &saved);
+    resolved.note_discovered(ui, plan.targets.iter().map(|t| &t.target));
     if let Some(path) = &args.out {
         let mut file = std::fs::File::create(path)
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
@@ -33,7 +40,11 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
         ui.note(&format!("plan saved to {}", path.display()));
     }
     let counts = plan.counts();
-    Ok(if counts.failed > 0 {
+    if blocked {
+        ui.error("preflight found problems and --preflight strict is set");
+    }
+    let unresolved = resolved.unresolved() > 0;
+    Ok(if counts.failed > 0 || blocked || unresolved {
         Exit::Failure
     } else if args.detailed_exitcode && counts.changes() > 0 {
         Exit::Changes

@@ -3,6 +3,8 @@
 //! and retry state per account × region.
 
 mod convert;
+mod destinations;
+mod organizations;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +21,7 @@ use crate::engine::{ApiError, Location, LoggingApi};
 use crate::fleet::{AccountId, Settings};
 use crate::logging::LoggingConfig;
 pub use convert::api_error;
+pub use organizations::Discoverer;
 
 /// How fleet talks to AWS.
 #[derive(Clone, Debug)]
@@ -54,7 +57,15 @@ impl Default for AwsOptions {
     }
 }
 
-type ClientCell = Arc<OnceCell<Result<aws_sdk_bedrock::Client, ApiError>>>;
+/// One account's configuration (its credentials) and its Bedrock client.
+#[derive(Clone, Debug)]
+pub(crate) struct AccountSession {
+    /// The base configuration with this account's credentials.
+    pub(crate) config: SdkConfig,
+    pub(crate) bedrock: aws_sdk_bedrock::Client,
+}
+
+type SessionCell = Arc<OnceCell<Result<AccountSession, ApiError>>>;
 
 /// Sessions for every account of a run.
 pub struct Aws {
@@ -63,7 +74,7 @@ pub struct Aws {
     settings: Settings,
     permission_retry_window: Duration,
     caller: OnceCell<Result<AccountId, ApiError>>,
-    clients: Mutex<HashMap<AccountId, ClientCell>>,
+    sessions: Mutex<HashMap<AccountId, SessionCell>>,
 }
 
 impl Aws {
@@ -112,7 +123,7 @@ impl Aws {
             settings: options.settings,
             permission_retry_window: options.permission_retry_window,
             caller: OnceCell::new(),
-            clients: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(HashMap::new()),
         }
     }
 
@@ -141,20 +152,28 @@ impl Aws {
             .clone()
     }
 
-    /// The Bedrock client for an account: the caller's own credentials for
-    /// its own account, otherwise one AssumeRole shared by all its regions.
+    /// The Bedrock client for an account.
     async fn client(&self, at: Location<'_>) -> Result<aws_sdk_bedrock::Client, ApiError> {
+        Ok(self.session(at).await?.bedrock)
+    }
+
+    /// An account's session: the caller's own credentials for its own
+    /// account, otherwise one AssumeRole shared by all its regions.
+    pub(crate) async fn session(&self, at: Location<'_>) -> Result<AccountSession, ApiError> {
         let cell = {
-            let mut clients = self.clients.lock().expect("client map lock poisoned");
-            clients.entry(at.account_id.clone()).or_default().clone()
+            let mut sessions = self.sessions.lock().expect("session map lock poisoned");
+            sessions.entry(at.account_id.clone()).or_default().clone()
         };
         cell.get_or_init(|| self.open_account(at)).await.clone()
     }
 
-    async fn open_account(&self, at: Location<'_>) -> Result<aws_sdk_bedrock::Client, ApiError> {
+    async fn open_account(&self, at: Location<'_>) -> Result<AccountSession, ApiError> {
         let caller = self.caller_account().await?;
         if &caller == at.account_id {
-            return Ok(aws_sdk_bedrock::Client::new(&self.base));
+            return Ok(AccountSession {
+                config: self.base.clone(),
+                bedrock: aws_sdk_bedrock::Client::new(&self.base),
+            });
         }
         let Some(role_arn) = at.role_arn else {
             return Err(ApiError::new(
@@ -195,10 +214,15 @@ impl Aws {
             std::time::SystemTime::try_from(*credentials.expiration()).ok(),
             "fleet-assume-role",
         );
-        let config = aws_sdk_bedrock::config::Builder::from(&self.base)
-            .credentials_provider(credentials)
+        let config = self
+            .base
+            .to_builder()
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
             .build();
-        Ok(aws_sdk_bedrock::Client::from_conf(config))
+        Ok(AccountSession {
+            bedrock: aws_sdk_bedrock::Client::new(&config),
+            config,
+        })
     }
 }
 

@@ -6,6 +6,9 @@
 //! - `GET|PUT|DELETE /logging/modelinvocations`: Bedrock, with AWS's
 //!   validation and its default of true for every flag a Put omits.
 //! - `POST /` with `Action=GetCallerIdentity` or `Action=AssumeRole`: STS.
+//! - `POST /listRegions`: the Account API's ListRegions, for
+//!   `regions = "enabled"`; `GET|PUT /_emulator/regions` changes which
+//!   regions an account has enabled (see `account.rs`).
 //! - `GET|PUT /_emulator/state` (`{"ACCOUNT/REGION": loggingConfig}`) and
 //!   `GET|DELETE /_emulator/stats`: for tests and the benchmark; never
 //!   delayed or faulted.
@@ -16,6 +19,7 @@
 //! kept per account × region. Latency and [`FaultRule`]s apply to every AWS
 //! call; fault decisions are reproducible for a given seed (see [`FaultRule`]).
 
+mod account;
 mod bedrock;
 mod faults;
 mod identity;

@@ -15,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use super::account::{self, AccountError};
 use super::bedrock;
 use super::faults::{FaultKind, Operation};
 use super::identity::Caller;
@@ -117,6 +118,9 @@ async fn handle(
     }
 
     let caller = Caller::from_headers(request.headers());
+    if request.method() == Method::POST && request.uri().path() == account::LIST_REGIONS_PATH {
+        return Ok(list_regions(&shared, &caller, request).await);
+    }
     let call = match decode_call(&shared, request).await {
         Ok(call) => call,
         Err(response) => return Ok(response),
@@ -199,6 +203,37 @@ async fn handle(
             }
         }
     })
+}
+
+/// The Account API's ListRegions, with the emulator's latency; never faulted
+/// (an account whose regions cannot be read is emulated by faulting its
+/// AssumeRole).
+async fn list_regions(
+    shared: &Shared,
+    caller: &Caller,
+    request: Request<Incoming>,
+) -> Response<Body> {
+    let latency = shared.options.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let answer = match read_body(request.into_body(), MAX_AWS_BODY).await {
+        Ok(body) => shared.regions.list_regions(&caller.account, &body),
+        Err(message) => Err(AccountError {
+            status: 400,
+            code: "ValidationException",
+            message,
+        }),
+    };
+    match answer {
+        Ok(body) => json_response(shared, StatusCode::OK, body.into()),
+        Err(err) => bedrock_error(
+            shared,
+            StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST),
+            err.code,
+            &err.message,
+        ),
+    }
 }
 
 /// Reads which AWS call a request is, or the error response for one that is none.
@@ -334,6 +369,22 @@ async fn handle_admin(shared: &Shared, path: &str, request: Request<Incoming>) -
                 Err(err) => admin_error(StatusCode::BAD_REQUEST, err.to_string()),
             }
         }
+        (&Method::GET, "regions") => {
+            json_response(shared, StatusCode::OK, shared.regions.changes_json().into())
+        }
+        (&Method::PUT, "regions") => {
+            let body = match read_body(request.into_body(), MAX_ADMIN_BODY).await {
+                Ok(body) => body,
+                Err(message) => return admin_error(StatusCode::BAD_REQUEST, message),
+            };
+            match shared.regions.replace_from_json(&body) {
+                Ok(count) => {
+                    let body = format!("{{\"accounts\":{count}}}");
+                    json_response(shared, StatusCode::OK, body.into())
+                }
+                Err(err) => admin_error(StatusCode::BAD_REQUEST, err.message),
+            }
+        }
         (&Method::GET, "stats") => {
             let body = serde_json::to_vec(&shared.stats()).unwrap_or_default();
             json_response(shared, StatusCode::OK, body.into())
@@ -345,7 +396,7 @@ async fn handle_admin(shared: &Shared, path: &str, request: Request<Incoming>) -
         (method, _) => admin_error(
             StatusCode::NOT_FOUND,
             format!(
-                "no admin endpoint {method} {ADMIN_PREFIX}{path}; try GET or PUT {ADMIN_PREFIX}state, GET or DELETE {ADMIN_PREFIX}stats"
+                "no admin endpoint {method} {ADMIN_PREFIX}{path}; try GET or PUT {ADMIN_PREFIX}state, GET or PUT {ADMIN_PREFIX}regions, GET or DELETE {ADMIN_PREFIX}stats"
             ),
         ),
     }

@@ -73,6 +73,8 @@ impl StoredConfig {
 
 pub(crate) struct Shared {
     pub(crate) options: EmulatorOptions,
+    /// Which regions each account has enabled, for ListRegions.
+    pub(crate) regions: super::account::RegionOptIns,
     /// Keyed by `ACCOUNT/REGION`.
     configs: RwLock<HashMap<String, StoredConfig>>,
     /// Earlier calls per target and operation; only kept when there are fault rules.
@@ -86,6 +88,7 @@ impl Shared {
     pub(crate) fn new(options: EmulatorOptions) -> Shared {
         Shared {
             options,
+            regions: Default::default(),
             configs: RwLock::default(),
             calls: Mutex::default(),
             requests: Default::default(),

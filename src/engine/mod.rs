@@ -5,7 +5,12 @@
 //! `render/` turns the results into text.
 
 mod apply;
+pub mod audit;
+pub mod discovery;
+pub mod import;
 mod plan;
+pub mod policy;
+pub mod preflight;
 pub mod saved;
 pub mod select;
 

@@ -4,6 +4,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use similar::TextDiff;
 
+use super::preflight::Finding;
 use super::{ApiError, Location, LoggingApi, Progress};
 use crate::fleet::Target;
 use crate::logging::{LoggingConfig, render_optional};
@@ -46,6 +47,8 @@ pub struct TargetPlan {
     pub target: Target,
     /// The live configuration read, or why it could not be read.
     pub live: Result<Option<LoggingConfig>, ApiError>,
+    /// What preflight found about the target's destinations.
+    pub preflight: Vec<Finding>,
 }
 
 impl TargetPlan {
@@ -150,7 +153,14 @@ pub async fn plan_targets<A: LoggingApi>(
             .map(|(index, target)| async move {
                 let live = api.get(location(&target)).await;
                 progress.advanced();
-                (index, TargetPlan { target, live })
+                (
+                index,
+                TargetPlan {
+                    target,
+                    live,
+                    preflight: Vec::new(),
+                },
+            )
             })
             .buffer_unordered(concurrency.max(1))
             .collect()

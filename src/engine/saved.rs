@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
+use super::preflight::Finding;
 use super::plan::{Action, Plan, PlanCounts, TargetPlan};
 use crate::fleet::{Account, AccountId, Fleet, Region, Settings, Target};
 use crate::logging::LoggingConfig;
@@ -58,6 +59,9 @@ pub struct SavedTarget {
     pub after: Option<LoggingConfig>,
     pub diff: String,
     pub error: Option<ApiError>,
+    /// Preflight findings about the target's destinations.
+    #[serde(default)]
+    pub preflight: Vec<Finding>,
 }
 
 /// Why a saved plan cannot be used.
@@ -172,7 +176,11 @@ impl SavedPlan {
                 profile: Arc::from(saved.profile.as_str()),
                 desired: saved.after.clone().map(LoggingConfig::canonical),
             };
-            let plan = TargetPlan { target, live };
+            let plan = TargetPlan {
+                target,
+                live,
+                preflight: saved.preflight.clone(),
+            };
             let recorded = plan.action().map_or("failed", Action::as_str);
             if recorded != saved.action {
                 return Err(bad(&format!(
@@ -204,6 +212,7 @@ impl SavedTarget {
             after: target.desired.clone(),
             diff: plan.diff(),
             error: plan.live.as_ref().err().cloned(),
+            preflight: plan.preflight.clone(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! placeholders expanded and every problem tied to `file:line:col`.
 
 mod diagnostic;
+pub mod discovery;
 mod model;
 mod placeholder;
 mod raw;
@@ -20,6 +21,10 @@ pub use placeholder::{Placeholders, is_role_arn};
 pub use region::{BEDROCK_REGIONS, Region};
 
 use crate::logging::{CloudWatchConfig, LoggingConfig, S3Config};
+use discovery::{
+    Assignment, Discovery, EnabledAccount, ExplicitEntry, Profiles, RegionKey, RegionRule,
+    RegionSpec, Regions,
+};
 use raw::{RawAccount, RawCloudWatch, RawFile, RawProfile, RawS3};
 
 /// A loaded fleet file and the warnings found in it.
@@ -133,8 +138,38 @@ struct Checker<'f> {
     problems: Vec<Problem>,
 }
 
+impl ProfileTemplate {
+    /// The configuration as written, placeholders and all.
+    fn unexpanded(&self) -> Option<LoggingConfig> {
+        let s3 = |raw: &Spanned<RawS3>| {
+            let raw = raw.get_ref();
+            S3Config::new(raw.bucket_name.get_ref(), raw.key_prefix.as_ref().map(|p| p.get_ref().clone()))
+        };
+        let [text, image, embedding, video, audio] = self.flags;
+        self.enabled.then(|| LoggingConfig {
+            text_data_delivery_enabled: text,
+            image_data_delivery_enabled: image,
+            embedding_data_delivery_enabled: embedding,
+            video_data_delivery_enabled: video,
+            audio_data_delivery_enabled: audio,
+            s3_config: self.s3.as_ref().map(s3),
+            cloudwatch_config: self.cloudwatch.as_ref().map(|cw| CloudWatchConfig {
+                log_group_name: cw.log_group_name.get_ref().clone(),
+                role_arn: cw.role_arn.get_ref().clone(),
+                large_data_delivery_s3_config: cw.large_data_delivery_s3_config.as_ref().map(s3),
+            }),
+        })
+    }
+}
+
 /// A validated account and, per managed region, the profile it gets.
-type ResolvedAccount = (Account, Vec<(Region, Spanned<String>)>);
+struct ResolvedAccount {
+    model: Account,
+    /// Empty when the account's regions are `"enabled"`.
+    regions: Vec<(Region, Spanned<String>)>,
+    rule: RegionRule,
+    overrides: BTreeMap<Region, String>,
+}
 
 /// A profile with its spans, expanded once per target.
 struct ProfileTemplate {
@@ -164,10 +199,12 @@ impl<'f> Checker<'f> {
             None => (0..0, None),
         };
         let mut settings = Settings::default();
-        let mut default_regions: Option<Vec<Spanned<Region>>> = None;
+        let mut default_regions: Option<RegionSpec> = None;
         let mut role_name: Option<Spanned<String>> = None;
         if let Some(fleet) = fleet {
-            default_regions = fleet.regions.map(|regions| self.regions(regions));
+            default_regions = fleet
+                .regions
+                .and_then(|regions| self.region_spec(regions, true));
             role_name = fleet.role_name;
             if let Some(name) = &role_name
                 && (name.get_ref().is_empty() || name.get_ref().contains(['/', ':']))
@@ -195,14 +232,15 @@ impl<'f> Checker<'f> {
             profiles.push(Profile {
                 name: name.get_ref().clone(),
                 enabled: template.enabled,
+                template: template.unexpanded(),
             });
             templates.insert(name.into_inner(), template);
         }
 
-        if raw.accounts.is_empty() {
+        if raw.accounts.is_empty() && raw.organizational_units.is_empty() {
             self.push(
                 Problem::error(file, fleet_span.clone(), "the fleet file lists no accounts")
-                    .help("add at least one [[accounts]] table with id and profile"),
+                    .help("add at least one [[accounts]] table with id and profile, or an [[organizational_units]] table"),
             );
         }
 
@@ -212,23 +250,49 @@ impl<'f> Checker<'f> {
         let mut seen_names: HashMap<String, Range<usize>> = HashMap::new();
         let mut roleless: Option<Range<usize>> = None;
         let mut reported_templates: HashSet<Range<usize>> = HashSet::new();
+        let mut discovery = Discovery::default();
         for account in raw.accounts {
             let account_span = account.span();
+            let line = file.line_col(account_span.start).0;
             let account = account.into_inner();
             let Some(resolved) = self.account(
                 &account,
                 account_span,
                 &mut seen_ids,
                 &mut seen_names,
-                default_regions.as_deref(),
+                default_regions.as_ref(),
                 role_name.as_ref(),
                 &mut roleless,
                 &templates,
             ) else {
                 continue;
             };
-            let (account_model, regions) = resolved;
+            let ResolvedAccount {
+                model: account_model,
+                regions,
+                rule,
+                overrides,
+            } = resolved;
             let account_model = Arc::new(account_model);
+            discovery.explicit.insert(
+                account_model.id.clone(),
+                ExplicitEntry {
+                    line,
+                    rule,
+                    overridden: overrides.keys().cloned().collect(),
+                },
+            );
+            if rule.enabled {
+                discovery.enabled_accounts.push(EnabledAccount {
+                    account: account_model.clone(),
+                    assignment: Assignment {
+                        profile: account.profile.get_ref().clone(),
+                        regions: Regions::Enabled,
+                        rule,
+                        region_profiles: overrides,
+                    },
+                });
+            }
             for (region, profile_name) in regions {
                 let template = &templates[profile_name.get_ref()];
                 let desired = if template.enabled {
@@ -251,10 +315,20 @@ impl<'f> Checker<'f> {
             }
             accounts.push(account_model);
         }
+        discovery.units = self.organizational_units(
+            raw.organizational_units,
+            default_regions.as_ref(),
+            role_name.as_ref(),
+            &templates,
+        );
 
         if self.problems.iter().any(Problem::is_error) {
             return None;
         }
+        discovery.profiles = Some(Profiles {
+            file: file.clone(),
+            templates,
+        });
         Some(Fleet {
             path: file.name.clone(),
             sha256,
@@ -262,6 +336,7 @@ impl<'f> Checker<'f> {
             profiles,
             accounts,
             targets,
+            discovery: Arc::new(discovery),
         })
     }
 
@@ -376,7 +451,7 @@ impl<'f> Checker<'f> {
         span: Range<usize>,
         seen_ids: &mut HashMap<String, Range<usize>>,
         seen_names: &mut HashMap<String, Range<usize>>,
-        default_regions: Option<&[Spanned<Region>]>,
+        default_regions: Option<&RegionSpec>,
         role_name: Option<&Spanned<String>>,
         roleless: &mut Option<Range<usize>>,
         templates: &HashMap<String, ProfileTemplate>,
@@ -434,46 +509,30 @@ impl<'f> Checker<'f> {
             self.unknown_profile(&account.profile, templates);
         }
 
-        let regions: Vec<Spanned<Region>> = match &account.regions {
-            Some(list) => self.regions(list.clone()),
+        let (spec, key) = match &account.regions {
+            Some(raw) => (self.region_spec(raw.clone(), false), RegionKey::Account),
             None => {
-                match default_regions {
-                    Some(regions) => regions.to_vec(),
-                    None => {
-                        self.error(span.clone(), "this account has no regions")
-                        .help("set regions = [...] in [fleet] for every account, or in this account");
-                        Vec::new()
-                    }
+                if default_regions.is_none() {
+                    self.error(span.clone(), "this account has no regions")
+                        .help(
+                            "set regions = [...] in [fleet] for every account, or in this account",
+                        );
                 }
+                (default_regions.cloned(), RegionKey::Fleet)
             }
         };
-        if let Some(list) = &account.regions
-            && list.get_ref().is_empty()
-        {
-            self.error(list.span(), "regions is empty")
-                .help("list at least one region, or remove the key to use [fleet] regions");
-        }
-
-        let mut overrides: BTreeMap<String, Spanned<String>> = BTreeMap::new();
-        for (region, profile) in account.region_profiles.iter().flatten() {
-            if !regions
-                .iter()
-                .any(|r| r.get_ref().as_str() == region.get_ref())
-            {
-                self.error(
-                    region.span(),
-                    format!(
-                        "region_profiles names {}, which this account does not manage",
-                        region.get_ref()
-                    ),
-                )
-                .help("add the region to this account's regions, or remove the override");
-            }
-            if !templates.contains_key(profile.get_ref()) {
-                self.unknown_profile(profile, templates);
-            }
-            overrides.insert(region.get_ref().clone(), profile.clone());
-        }
+        let rule = RegionRule {
+            key,
+            enabled: spec.as_ref().is_some_and(RegionSpec::is_enabled),
+        };
+        let regions: Vec<Spanned<Region>> =
+            spec.as_ref().map_or(Vec::new(), |s| s.listed().to_vec());
+        let overrides = self.region_overrides(
+            account.region_profiles.as_ref(),
+            spec.as_ref(),
+            "account",
+            templates,
+        );
 
         let role_arn = match (&account.role_arn, role_name) {
             (Some(arn), _) => {
@@ -515,10 +574,10 @@ impl<'f> Checker<'f> {
             .into_iter()
             .map(|region| {
                 let region = region.into_inner();
-                let profile = overrides
-                    .get(region.as_str())
-                    .cloned()
-                    .unwrap_or_else(|| account.profile.clone());
+                let profile = match overrides.get(&region) {
+                    Some(profile) => Spanned::new(account.profile.span(), profile.clone()),
+                    None => account.profile.clone(),
+                };
                 (region, profile)
             })
             .collect();
@@ -527,7 +586,12 @@ impl<'f> Checker<'f> {
             name: account.name.as_ref().map(|n| n.get_ref().clone()),
             role_arn,
         };
-        Some((model, resolved))
+        Some(ResolvedAccount {
+            model,
+            regions: resolved,
+            rule,
+            overrides,
+        })
     }
 
     fn unknown_profile(

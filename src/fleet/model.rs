@@ -96,6 +96,9 @@ pub struct Settings {
 pub struct Profile {
     pub name: String,
     pub enabled: bool,
+    /// The configuration with its placeholders unexpanded; `None` for a
+    /// profile with `enabled = false`.
+    pub template: Option<LoggingConfig>,
 }
 
 /// A validated fleet file.
@@ -110,4 +113,7 @@ pub struct Fleet {
     pub accounts: Vec<Arc<Account>>,
     /// Every managed account × region, in file order.
     pub targets: Vec<Target>,
+    /// What only AWS can resolve: `[[organizational_units]]` entries and
+    /// accounts whose regions are `"enabled"` (none of them in `targets`).
+    pub discovery: Arc<super::discovery::Discovery>,
 }

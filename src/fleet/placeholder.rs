@@ -9,6 +9,8 @@ pub struct Placeholders<'a> {
     pub partition: &'a str,
 }
 
+use crate::logging::{CloudWatchConfig, LoggingConfig, S3Config};
+
 const NAMES: [&str; 4] = ["account_id", "account_name", "region", "partition"];
 
 /// Finds the first `{…}` that is not a known placeholder.
@@ -40,6 +42,22 @@ impl Placeholders<'_> {
             .replace("{account_name}", self.account_name)
             .replace("{region}", self.region)
             .replace("{partition}", self.partition)
+    }
+}
+
+impl Placeholders<'_> {
+    /// A profile's configuration with every placeholder expanded.
+    pub fn expand_config(&self, config: &LoggingConfig) -> LoggingConfig {
+        let s3 = |s3: &S3Config| S3Config::new(self.expand(&s3.bucket_name), s3.key_prefix.as_deref().map(|p| self.expand(p)));
+        LoggingConfig {
+            s3_config: config.s3_config.as_ref().map(s3),
+            cloudwatch_config: config.cloudwatch_config.as_ref().map(|cw| CloudWatchConfig {
+                log_group_name: self.expand(&cw.log_group_name),
+                role_arn: self.expand(&cw.role_arn),
+                large_data_delivery_s3_config: cw.large_data_delivery_s3_config.as_ref().map(s3),
+            }),
+            ..config.clone()
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
+use crate::engine::preflight::{Finding, Severity};
 use crate::engine::{Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, StaleTarget, TargetPlan};
 
 /// Prints every target that changes or failed, with its diff, then the
@@ -14,6 +15,7 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             Some(action) => {
                 writeln!(out, "{}", heading(target, action))?;
                 write_diff(out, &target.diff())?;
+                preflight(out, &target.preflight)?;
                 writeln!(out)?;
             }
             None => {
@@ -29,7 +31,8 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             }
         }
     }
-    summary(out, &plan.counts())
+    summary(out, &plan.counts())?;
+    preflight_summary(out, plan)
 }
 
 fn heading(target: &TargetPlan, action: Action) -> String {
@@ -62,6 +65,40 @@ pub fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
             anstyle::Style::new()
         };
         writeln!(out, "{}", paint(style, line))?;
+    }
+    Ok(())
+}
+
+fn preflight(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+    for finding in findings {
+        let (label, style) = match finding.severity {
+            Severity::Problem => ("preflight problem", RED),
+            Severity::CannotCheck => ("preflight cannot check", YELLOW),
+            Severity::Note => ("preflight note", CYAN),
+        };
+        writeln!(out, "  {} {}: {}", paint(style, label), finding.resource, finding.problem)?;
+        writeln!(out, "    fix: {}", finding.fix)?;
+    }
+    Ok(())
+}
+
+/// One line counting preflight findings, when there are any.
+fn preflight_summary(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let count = |severity: Severity| {
+        plan.targets
+            .iter()
+            .flat_map(|t| &t.preflight)
+            .filter(|f| f.severity == severity)
+            .count()
+    };
+    let (problems, unchecked, notes) = (count(Severity::Problem), count(Severity::CannotCheck), count(Severity::Note));
+    if problems + unchecked + notes > 0 {
+        let targets = plan.targets.iter().filter(|t| !t.preflight.is_empty()).count();
+        writeln!(
+            out,
+            "{} {problems} problems, {unchecked} checks that could not run, {notes} notes, in {targets} targets.",
+            paint(BOLD, "Preflight:")
+        )?;
     }
     Ok(())
 }

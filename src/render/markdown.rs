@@ -12,6 +12,8 @@ use crate::fleet::Target;
 
 /// GitHub rejects comments longer than 65,536 characters.
 pub const COMMENT_LIMIT: usize = 65_536;
+/// Preflight rows shown before the rest is left to the JSON plan.
+const PREFLIGHT_ROWS: usize = 100;
 /// GitHub's step summary takes at most 1 MiB.
 pub const STEP_SUMMARY_LIMIT: usize = 1024 * 1024;
 
@@ -196,6 +198,34 @@ pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
         }
         failures.push('\n');
     }
+
+    let mut findings = String::new();
+    let with_findings: Vec<&TargetPlan> = plan.targets.iter().filter(|t| !t.preflight.is_empty()).collect();
+    if !with_findings.is_empty() {
+        findings.push_str("#### Preflight\n\n| target | resource | finding | fix |\n|---|---|---|---|\n");
+        let mut rows = 0;
+        for target in &with_findings {
+            for finding in &target.preflight {
+                rows += 1;
+                if rows <= PREFLIGHT_ROWS {
+                    let _ = writeln!(
+                        findings,
+                        "| `{}` | {} | {:?}: {} | {} |",
+                        target.target.id(),
+                        escape_cell(&finding.resource),
+                        finding.severity,
+                        escape_cell(&finding.problem),
+                        escape_cell(&finding.fix)
+                    );
+                }
+            }
+        }
+        if rows > PREFLIGHT_ROWS {
+            let _ = writeln!(findings, "\n_{} more findings in the JSON plan artifact._", rows - PREFLIGHT_ROWS);
+        }
+        findings.push('\n');
+    }
+    failures.push_str(&findings);
 
     let groups = groups(plan);
     let mut with_diff = vec![true; groups.len()];

@@ -1,11 +1,15 @@
 //! Renderers: engine results → text. Only this module (and the thin
 //! command layer that calls it) prints.
 
+pub mod audit;
 pub mod diagnostics;
 pub mod human;
+pub mod import;
 pub mod json;
 pub mod markdown;
 pub mod progress;
+pub mod show;
+pub mod targets;
 
 use anstyle::{AnsiColor, Style};
 
@@ -20,5 +24,7 @@ pub(crate) fn paint(style: Style, text: impl std::fmt::Display) -> String {
     format!("{style}{text}{style:#}")
 }
 
+#[cfg(test)]
+mod audit_tests;
 #[cfg(test)]
 mod tests;

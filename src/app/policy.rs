@@ -1,0 +1,92 @@
+//! `fleet policy`: the documents a profile's destinations and fleet's own
+//! role need, ready to paste.
+
+use std::io::Write;
+
+use anyhow::{Result, bail};
+
+use super::{Exit, Ui, load_fleet};
+use crate::cli::PolicyArgs;
+use crate::engine::policy::{PolicyScope, fleet_role_policy, profile_documents};
+use crate::fleet::{self, AccountId, Placeholders, Region};
+
+pub(super) fn policy(ui: &Ui, config: &str, args: PolicyArgs) -> Result<Exit> {
+    let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
+        return Ok(Exit::Failure);
+    };
+    let scope = match (&args.account, &args.region) {
+        (Some(account), Some(region)) => {
+            let Some(account) = AccountId::parse(account) else {
+                bail!("--account `{account}` is not a 12-digit account id");
+            };
+            let Some(region) = Region::parse(region) else {
+                bail!("--region `{region}` is not an AWS region name");
+            };
+            Some((account, region))
+        }
+        _ => None,
+    };
+    let profiles: Vec<_> = fleet
+        .profiles
+        .iter()
+        .filter(|p| p.template.is_some())
+        .filter(|p| args.profile.as_ref().is_none_or(|name| &p.name == name))
+        .collect();
+    if profiles.is_empty() {
+        match &args.profile {
+            Some(name) => bail!("no profile `{name}` that logs in {config}"),
+            None => bail!("no profile in {config} logs anywhere"),
+        }
+    }
+    let mut out = anstream::stdout();
+    let mut roles = Vec::new();
+    for profile in profiles {
+        let template = profile.template.as_ref().expect("filtered");
+        let (config, scope) = match &scope {
+            Some((account, region)) => {
+                let name = fleet
+                    .accounts
+                    .iter()
+                    .find(|a| &a.id == account)
+                    .map_or(account.as_str(), |a| a.label());
+                let vars = Placeholders {
+                    account_id: account.as_str(),
+                    account_name: name,
+                    region: region.as_str(),
+                    partition: region.partition(),
+                };
+                (
+                    vars.expand_config(template),
+                    PolicyScope {
+                        partition: region.partition(),
+                        account: account.as_str(),
+                        region: region.as_str(),
+                    },
+                )
+            }
+            None => (
+                template.clone(),
+                PolicyScope {
+                    partition: "{partition}",
+                    account: "{account_id}",
+                    region: "{region}",
+                },
+            ),
+        };
+        writeln!(out, "# profile {}\n", profile.name)?;
+        for document in profile_documents(&scope, &config) {
+            writeln!(out, "## {}\n{}\n", document.title, serde_json::to_string_pretty(&document.body)?)?;
+        }
+        if let Some(cw) = &config.cloudwatch_config
+            && !roles.contains(&cw.role_arn)
+        {
+            roles.push(cw.role_arn.clone());
+        }
+    }
+    writeln!(
+        out,
+        "# fleet's own role (in every account)\n\n## IAM policy for the role fleet uses\n{}",
+        serde_json::to_string_pretty(&fleet_role_policy(&roles))?
+    )?;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,132 @@
+//! Discovery calls: AWS Organizations with the caller's credentials
+//! (management account or delegated administrator), and the Account API's
+//! ListRegions with each account's own credentials, the same session its
+//! Bedrock calls use. Every list call is paginated.
+
+use aws_sdk_account::types::RegionOptStatus;
+use aws_sdk_bedrock::config::retry::RetryPartition;
+
+use super::{Aws, api_error};
+use crate::engine::discovery::{DiscoveryApi, OrgAccount};
+use crate::engine::{ApiError, Location};
+use crate::fleet::{Account, AccountId, Region};
+
+/// [`DiscoveryApi`] over the SDK, built from the run's shared configuration
+/// (HTTP client, timeouts, retries).
+pub struct Discoverer<'a> {
+    aws: &'a Aws,
+    organizations: aws_sdk_organizations::Client,
+}
+
+impl Aws {
+    /// Discovery with this run's sessions; Organizations calls share one
+    /// retry partition, so throttling there does not slow Bedrock calls.
+    pub fn discoverer(&self) -> Discoverer<'_> {
+        let config = aws_sdk_organizations::config::Builder::from(&self.base)
+            .retry_partition(RetryPartition::new("fleet/organizations"))
+            .build();
+        Discoverer {
+            aws: self,
+            organizations: aws_sdk_organizations::Client::from_conf(config),
+        }
+    }
+
+    /// The regions enabled in an account (`ENABLED` and
+    /// `ENABLED_BY_DEFAULT`), asked with the account's own credentials: the
+    /// caller's for its own account, otherwise the session its Bedrock calls
+    /// use (one AssumeRole per account).
+    pub async fn enabled_regions(&self, account: &Account) -> Result<Vec<String>, ApiError> {
+        // Sessions are per account; the region only matters for Bedrock calls.
+        let region = Region::parse(self.base.region().map_or("us-east-1", |r| r.as_ref()))
+            .or_else(|| Region::parse("us-east-1"))
+            .expect("us-east-1 is a region");
+        let session = self
+            .session(Location {
+                account_id: &account.id,
+                role_arn: account.role_arn.as_deref(),
+                region: &region,
+            })
+            .await?;
+        let config = aws_sdk_account::config::Builder::from(&session.config)
+            .retry_partition(RetryPartition::new(format!("fleet/{}/account", account.id)))
+            .build();
+        let client = aws_sdk_account::Client::from_conf(config);
+        let mut pages = client
+            .list_regions()
+            .region_opt_status_contains(RegionOptStatus::Enabled)
+            .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
+            .into_paginator()
+            .send();
+        let mut regions = Vec::new();
+        while let Some(page) = pages.try_next().await.map_err(api_error)? {
+            for region in page.regions() {
+                let enabled = matches!(
+                    region.region_opt_status(),
+                    Some(RegionOptStatus::Enabled | RegionOptStatus::EnabledByDefault)
+                );
+                if let (true, Some(name)) = (enabled, region.region_name()) {
+                    regions.push(name.to_owned());
+                }
+            }
+        }
+        Ok(regions)
+    }
+}
+
+impl DiscoveryApi for Discoverer<'_> {
+    async fn accounts_under(&self, parent: &str) -> Result<Vec<OrgAccount>, ApiError> {
+        let mut pages = self
+            .organizations
+            .list_accounts_for_parent()
+            .parent_id(parent)
+            .into_paginator()
+            .send();
+        let mut accounts = Vec::new();
+        while let Some(page) = pages.try_next().await.map_err(api_error)? {
+            for account in page.accounts() {
+                let id = account.id().unwrap_or_default();
+                let id = AccountId::parse(id).ok_or_else(|| {
+                    ApiError::new(
+                        "InvalidResponse",
+                        format!("organizations:ListAccountsForParent on {parent} returned the account id `{id}`"),
+                    )
+                })?;
+                // `State` replaces the deprecated `Status`; older answers
+                // (and emulators) may carry only the latter.
+                let state = account
+                    .state()
+                    .map(|s| s.as_str().to_owned())
+                    .or_else(|| account.status().map(|s| s.as_str().to_owned()))
+                    .unwrap_or_else(|| "UNKNOWN".to_owned());
+                accounts.push(OrgAccount {
+                    id,
+                    name: account.name().unwrap_or_default().to_owned(),
+                    state,
+                });
+            }
+        }
+        Ok(accounts)
+    }
+
+    async fn units_under(&self, parent: &str) -> Result<Vec<String>, ApiError> {
+        let mut pages = self
+            .organizations
+            .list_organizational_units_for_parent()
+            .parent_id(parent)
+            .into_paginator()
+            .send();
+        let mut units = Vec::new();
+        while let Some(page) = pages.try_next().await.map_err(api_error)? {
+            units.extend(
+                page.organizational_units()
+                    .iter()
+                    .filter_map(|unit| unit.id().map(str::to_owned)),
+            );
+        }
+        Ok(units)
+    }
+
+    async fn enabled_regions(&self, account: &Account) -> Result<Vec<String>, ApiError> {
+        self.aws.enabled_regions(account).await
+    }
+}

@@ -1,0 +1,149 @@
+//! The IAM documents a logging profile needs, ready to paste: the bucket
+//! policy, the CloudWatch role's trust and permissions, and fleet's own role.
+
+use serde_json::{Value, json};
+
+use super::preflight::log_object_arn;
+use crate::logging::LoggingConfig;
+
+/// The values a policy is written for; placeholders stay as they are when
+/// no account and region are given.
+pub struct PolicyScope<'a> {
+    pub partition: &'a str,
+    pub account: &'a str,
+    pub region: &'a str,
+}
+
+/// One named document.
+pub struct Document {
+    pub title: String,
+    pub body: Value,
+}
+
+/// The bucket policy that lets Bedrock deliver logs to `bucket`.
+pub fn bucket_policy(scope: &PolicyScope<'_>, bucket: &str, prefix: Option<&str>) -> Value {
+    let PolicyScope { partition, account, region } = scope;
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AmazonBedrockLogsWrite",
+            "Effect": "Allow",
+            "Principal": { "Service": "bedrock.amazonaws.com" },
+            "Action": ["s3:PutObject"],
+            "Resource": [log_object_arn(partition, bucket, prefix, account)],
+            "Condition": {
+                "StringEquals": { "aws:SourceAccount": account },
+                "ArnLike": { "aws:SourceArn": format!("arn:{partition}:bedrock:{region}:{account}:*") }
+            }
+        }]
+    })
+}
+
+/// The trust policy of the role Bedrock uses to write to CloudWatch Logs.
+pub fn cloudwatch_trust_policy(scope: &PolicyScope<'_>) -> Value {
+    let PolicyScope { partition, account, region } = scope;
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "bedrock.amazonaws.com" },
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": { "aws:SourceAccount": account },
+                "ArnLike": { "aws:SourceArn": format!("arn:{partition}:bedrock:{region}:{account}:*") }
+            }
+        }]
+    })
+}
+
+/// The permission policy of that role.
+pub fn cloudwatch_permission_policy(scope: &PolicyScope<'_>, log_group: &str) -> Value {
+    let PolicyScope { partition, account, region } = scope;
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": format!("arn:{partition}:logs:{region}:{account}:log-group:{log_group}:*")
+        }]
+    })
+}
+
+/// The policy fleet's own role needs in each account: the three Bedrock
+/// calls, passing the CloudWatch roles, and preflight's reads.
+pub fn fleet_role_policy(cloudwatch_roles: &[String]) -> Value {
+    let mut statements = vec![
+        json!({
+            "Sid": "BedrockLoggingConfiguration",
+            "Effect": "Allow",
+            "Action": [
+                "bedrock:GetModelInvocationLoggingConfiguration",
+                "bedrock:PutModelInvocationLoggingConfiguration",
+                "bedrock:DeleteModelInvocationLoggingConfiguration"
+            ],
+            "Resource": "*"
+        }),
+        json!({
+            "Sid": "PreflightReads",
+            "Effect": "Allow",
+            "Action": [
+                "s3:ListBucket",
+                "s3:GetBucketLocation",
+                "s3:GetBucketPolicy",
+                "s3:GetBucketOwnershipControls",
+                "s3:GetEncryptionConfiguration",
+                "logs:DescribeLogGroups",
+                "iam:GetRole",
+                "iam:ListRolePolicies",
+                "iam:GetRolePolicy",
+                "iam:ListAttachedRolePolicies",
+                "iam:GetPolicy",
+                "iam:GetPolicyVersion"
+            ],
+            "Resource": "*"
+        }),
+    ];
+    if !cloudwatch_roles.is_empty() {
+        statements.push(json!({
+            "Sid": "PassTheCloudWatchLoggingRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": cloudwatch_roles,
+            "Condition": { "StringEquals": { "iam:PassedToService": "bedrock.amazonaws.com" } }
+        }));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// Every document a profile's configuration needs.
+pub fn profile_documents(scope: &PolicyScope<'_>, config: &LoggingConfig) -> Vec<Document> {
+    let mut out = Vec::new();
+    let buckets = config
+        .s3_config
+        .iter()
+        .map(|s3| ("S3 bucket policy", s3))
+        .chain(
+            config
+                .cloudwatch_config
+                .iter()
+                .filter_map(|cw| cw.large_data_delivery_s3_config.as_ref())
+                .map(|s3| ("S3 bucket policy (large data)", s3)),
+        );
+    for (what, s3) in buckets {
+        out.push(Document {
+            title: format!("{what} for {}", s3.bucket_name),
+            body: bucket_policy(scope, &s3.bucket_name, s3.key_prefix.as_deref()),
+        });
+    }
+    if let Some(cw) = &config.cloudwatch_config {
+        out.push(Document {
+            title: format!("CloudWatch role trust policy for {}", cw.role_arn),
+            body: cloudwatch_trust_policy(scope),
+        });
+        out.push(Document {
+            title: format!("CloudWatch role permission policy for {}", cw.role_arn),
+            body: cloudwatch_permission_policy(scope, &cw.log_group_name),
+        });
+    }
+    out
+}

@@ -1,0 +1,437 @@
+//! The audit report: a human table grouped by finding, markdown for step
+//! summaries, CSV for spreadsheets, and the stable JSON document.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
+use crate::engine::ApiError;
+use crate::engine::audit::{
+    AuditCounts, AuditReport, Finding, FindingKind, Severity, Status, Verdict, WarningKind,
+};
+use crate::logging::LoggingConfig;
+
+/// The version of the JSON document; fields may only be added with a new one.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Where the audit came from and how it ran, for headings and the JSON.
+pub struct AuditSource<'a> {
+    pub fleet_file: &'a str,
+    pub fleet_sha256: &'a str,
+    pub created_at: &'a str,
+    pub all_regions: bool,
+    pub strict: bool,
+}
+
+/// What a finding kind means, after its name in headings.
+fn meaning(kind: FindingKind) -> &'static str {
+    match kind {
+        FindingKind::Error => "could not be read",
+        FindingKind::Drift => "differs from its profile",
+        FindingKind::Missing => "its profile logs, but nothing is set",
+        FindingKind::Unmanaged => "logs, but the fleet file does not manage it",
+        FindingKind::Unlogged => "no logging, and the fleet file does not manage it",
+        FindingKind::ForeignDestination => "warning: a destination in another account",
+        FindingKind::NoS3Retention => "warning: no S3 destination for retention",
+        FindingKind::NoLargeDataBucket => "warning: CloudWatch without a large-data S3 bucket",
+    }
+}
+
+fn style(kind: FindingKind) -> anstyle::Style {
+    match kind.severity() {
+        Severity::Error => RED,
+        Severity::Finding => YELLOW,
+        Severity::Warning => CYAN,
+    }
+}
+
+/// The findings of one kind, in scope order.
+fn by_kind<'f, 'a>(
+    findings: &'f [Finding<'a>],
+) -> impl Iterator<Item = (FindingKind, Vec<&'f Finding<'a>>)> {
+    FindingKind::ALL.into_iter().filter_map(move |kind| {
+        let rows: Vec<&Finding<'a>> = findings.iter().filter(|f| f.kind == kind).collect();
+        (!rows.is_empty()).then_some((kind, rows))
+    })
+}
+
+fn profile_cell(finding: &Finding<'_>) -> String {
+    finding
+        .audit
+        .scope
+        .profile()
+        .map_or_else(|| "-".to_owned(), str::to_owned)
+}
+
+/// `10 targets: 1 compliant, 2 drift, …; warnings: …`.
+fn counts_line(counts: &AuditCounts) -> String {
+    format!(
+        "{} target{}: {} compliant, {} drift, {} missing, {} unmanaged, {} unlogged, {} error; warnings: {} foreign_destination, {} no_s3_retention, {} no_large_data_bucket.",
+        counts.targets,
+        if counts.targets == 1 { "" } else { "s" },
+        counts.compliant,
+        counts.drift,
+        counts.missing,
+        counts.unmanaged,
+        counts.unlogged,
+        counts.error,
+        counts.foreign_destination,
+        counts.no_s3_retention,
+        counts.no_large_data_bucket,
+    )
+}
+
+/// A table per finding kind (drift diffs under their table), then the
+/// verdict and the counts.
+pub fn human(out: &mut dyn Write, report: &AuditReport, strict: bool) -> io::Result<()> {
+    let findings = report.findings();
+    for (kind, rows) in by_kind(&findings) {
+        writeln!(
+            out,
+            "{} ({}) — {}",
+            paint(style(kind).bold(), kind),
+            rows.len(),
+            meaning(kind)
+        )?;
+        let cells: Vec<[String; 4]> = rows
+            .iter()
+            .map(|f| {
+                [
+                    f.audit.target().id().to_string(),
+                    f.audit.target().account.id.to_string(),
+                    profile_cell(f),
+                    f.detail.clone(),
+                ]
+            })
+            .collect();
+        let header = ["TARGET", "ACCOUNT ID", "PROFILE", "DETAIL"];
+        let width = |i: usize| {
+            cells
+                .iter()
+                .map(|c| c[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        };
+        let widths = [width(0), width(1), width(2)];
+        let line = |cells: [&str; 4]| {
+            format!(
+                "  {:w0$}  {:w1$}  {:w2$}  {}",
+                cells[0],
+                cells[1],
+                cells[2],
+                cells[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2]
+            )
+        };
+        writeln!(out, "{}", paint(BOLD, line(header)))?;
+        for row in &cells {
+            writeln!(out, "{}", line([&row[0], &row[1], &row[2], &row[3]]))?;
+        }
+        writeln!(out)?;
+        if kind == FindingKind::Drift {
+            for finding in &rows {
+                super::human::write_diff(out, &finding.diff())?;
+                writeln!(out)?;
+            }
+        }
+    }
+    let counts = report.counts();
+    let verdict = match report.verdict(strict) {
+        Verdict::Compliant if counts.warnings() > 0 => paint(
+            GREEN,
+            "Compliant, with warnings (pass --strict to fail on them).",
+        ),
+        Verdict::Compliant => paint(GREEN, "Compliant. Every target matches its profile."),
+        Verdict::Findings => paint(YELLOW, "Findings."),
+        Verdict::Error => paint(RED, "Some targets could not be read."),
+    };
+    writeln!(out, "{verdict}")?;
+    writeln!(out, "{} {}", paint(BOLD, "Audit:"), counts_line(&counts))
+}
+
+/// Escapes a markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The audit as markdown, no longer than `limit` bytes: when it would not
+/// fit, drift diffs are left out first, then rows beyond a shrinking number
+/// per table, each with a note.
+pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) -> String {
+    let counts = report.counts();
+    let findings = report.findings();
+    let mut head = String::new();
+    let _ = writeln!(
+        head,
+        "### fleet audit: {} drift, {} missing, {} unmanaged, {} unlogged, {} error, {} warning{}\n",
+        counts.drift,
+        counts.missing,
+        counts.unmanaged,
+        counts.unlogged,
+        counts.error,
+        counts.warnings(),
+        if counts.warnings() == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(
+        head,
+        "`{}` (sha256 `{}`), audited at {}, {}{}.\n",
+        source.fleet_file,
+        &source.fleet_sha256[..source.fleet_sha256.len().min(12)],
+        source.created_at,
+        if source.all_regions {
+            "every Bedrock region of each account"
+        } else {
+            "managed regions"
+        },
+        if source.strict { ", strict" } else { "" }
+    );
+    head.push_str(
+        "| targets | compliant | drift | missing | unmanaged | unlogged | error | warnings |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let _ = writeln!(
+        head,
+        "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        counts.targets,
+        counts.compliant,
+        counts.drift,
+        counts.missing,
+        counts.unmanaged,
+        counts.unlogged,
+        counts.error,
+        counts.warnings()
+    );
+    match report.verdict(source.strict) {
+        Verdict::Compliant if counts.warnings() > 0 => {
+            head.push_str("**Compliant**, with warnings.\n\n");
+        }
+        Verdict::Compliant => head.push_str("**Compliant.** Every target matches its profile.\n\n"),
+        Verdict::Findings => {}
+        Verdict::Error => head.push_str("**Some targets could not be read.**\n\n"),
+    }
+
+    let groups: Vec<(FindingKind, Vec<&Finding<'_>>)> = by_kind(&findings).collect();
+    let render = |with_diffs: bool, cap: usize| {
+        let mut out = head.clone();
+        for (kind, rows) in &groups {
+            let _ = writeln!(out, "#### {kind} ({}) — {}\n", rows.len(), meaning(*kind));
+            out.push_str("| target | account id | profile | detail |\n|---|---|---|---|\n");
+            for finding in rows.iter().take(cap) {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} |",
+                    finding.audit.target().id(),
+                    finding.audit.target().account.id,
+                    cell(&profile_cell(finding)),
+                    cell(&finding.detail)
+                );
+            }
+            if rows.len() > cap {
+                let _ = writeln!(
+                    out,
+                    "\n_{} more left out to stay under the size limit; `fleet audit --format json` lists them all._",
+                    rows.len() - cap
+                );
+            }
+            out.push('\n');
+            if *kind == FindingKind::Drift {
+                if with_diffs {
+                    for finding in rows.iter().take(cap) {
+                        let _ = writeln!(
+                            out,
+                            "<details><summary>diff <code>{}</code></summary>\n\n```diff\n{}```\n\n</details>\n",
+                            finding.audit.target().id(),
+                            finding.diff()
+                        );
+                    }
+                } else {
+                    out.push_str("_Diffs left out to stay under the size limit; `fleet plan` shows them._\n\n");
+                }
+            }
+        }
+        out
+    };
+    let mut cap = usize::MAX;
+    let mut text = render(true, cap);
+    if text.len() > limit {
+        text = render(false, cap);
+    }
+    let longest = groups.iter().map(|(_, rows)| rows.len()).max().unwrap_or(0);
+    cap = longest;
+    while text.len() > limit && cap > 0 {
+        cap /= 2;
+        text = render(false, cap);
+    }
+    text
+}
+
+/// One field of a CSV row, quoted when it must be (RFC 4180).
+pub(super) fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// One row per finding, with a header row.
+pub fn csv(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    writeln!(
+        out,
+        "kind,target,account_id,account_name,region,profile,detail"
+    )?;
+    for finding in report.findings() {
+        let target = finding.audit.target();
+        let fields = [
+            finding.kind.as_str().to_owned(),
+            target.id().to_string(),
+            target.account.id.to_string(),
+            target.account.name.clone().unwrap_or_default(),
+            target.region.to_string(),
+            finding.audit.scope.profile().unwrap_or_default().to_owned(),
+            finding.detail.clone(),
+        ];
+        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        writeln!(out, "{}", row.join(","))?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    format_version: u32,
+    fleet_file: &'a str,
+    fleet_sha256: &'a str,
+    created_at: &'a str,
+    fleet_version: &'static str,
+    all_regions: bool,
+    strict: bool,
+    verdict: Verdict,
+    summary: Summary,
+    findings: Vec<JsonFinding<'a>>,
+    targets: Vec<JsonTarget<'a>>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    targets: usize,
+    compliant: usize,
+    drift: usize,
+    missing: usize,
+    unmanaged: usize,
+    unlogged: usize,
+    error: usize,
+    foreign_destination: usize,
+    no_s3_retention: usize,
+    no_large_data_bucket: usize,
+    /// drift + missing + unmanaged + unlogged.
+    findings: usize,
+    warnings: usize,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    kind: FindingKind,
+    severity: Severity,
+    target: String,
+    account_id: &'a str,
+    account_name: Option<&'a str>,
+    region: &'a str,
+    profile: Option<&'a str>,
+    detail: String,
+    diff: Option<String>,
+    error: Option<&'a ApiError>,
+}
+
+#[derive(Serialize)]
+struct JsonTarget<'a> {
+    target: String,
+    account_id: &'a str,
+    account_name: Option<&'a str>,
+    region: &'a str,
+    managed: bool,
+    profile: Option<&'a str>,
+    status: Status,
+    live: Option<&'a LoggingConfig>,
+    desired: Option<&'a LoggingConfig>,
+    warnings: Vec<WarningKind>,
+    error: Option<&'a ApiError>,
+}
+
+/// The JSON document (README: "Audit JSON").
+pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>) -> io::Result<()> {
+    let counts = report.counts();
+    let findings = report.findings();
+    let document = Document {
+        format_version: FORMAT_VERSION,
+        fleet_file: source.fleet_file,
+        fleet_sha256: source.fleet_sha256,
+        created_at: source.created_at,
+        fleet_version: env!("CARGO_PKG_VERSION"),
+        all_regions: source.all_regions,
+        strict: source.strict,
+        verdict: report.verdict(source.strict),
+        summary: Summary {
+            targets: counts.targets,
+            compliant: counts.compliant,
+            drift: counts.drift,
+            missing: counts.missing,
+            unmanaged: counts.unmanaged,
+            unlogged: counts.unlogged,
+            error: counts.error,
+            foreign_destination: counts.foreign_destination,
+            no_s3_retention: counts.no_s3_retention,
+            no_large_data_bucket: counts.no_large_data_bucket,
+            findings: counts.findings(),
+            warnings: counts.warnings(),
+        },
+        findings: findings
+            .iter()
+            .map(|f| {
+                let target = f.audit.target();
+                JsonFinding {
+                    kind: f.kind,
+                    severity: f.kind.severity(),
+                    target: target.id().to_string(),
+                    account_id: target.account.id.as_str(),
+                    account_name: target.account.name.as_deref(),
+                    region: target.region.as_str(),
+                    profile: f.audit.scope.profile(),
+                    detail: f.detail.clone(),
+                    diff: (f.kind == FindingKind::Drift).then(|| f.diff()),
+                    error: if f.kind == FindingKind::Error {
+                        f.audit.live.as_ref().err()
+                    } else {
+                        None
+                    },
+                }
+            })
+            .collect(),
+        targets: report
+            .targets
+            .iter()
+            .map(|audit| {
+                let target = audit.target();
+                JsonTarget {
+                    target: target.id().to_string(),
+                    account_id: target.account.id.as_str(),
+                    account_name: target.account.name.as_deref(),
+                    region: target.region.as_str(),
+                    managed: audit.scope.managed,
+                    profile: audit.scope.profile(),
+                    status: audit.status,
+                    live: audit.live.as_ref().ok().and_then(Option::as_ref),
+                    desired: target.desired.as_ref(),
+                    warnings: audit.warnings.iter().map(|w| w.kind).collect(),
+                    error: audit.live.as_ref().err(),
+                }
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}

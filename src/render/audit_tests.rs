@@ -1,0 +1,258 @@
+//! Snapshots of the audit, show and import output.
+
+use std::collections::HashSet;
+
+use crate::engine::NoProgress;
+use crate::engine::audit::{AuditReport, audit_scope, audit_targets};
+use crate::engine::fake::FakeApi;
+use crate::engine::import::{ImportRequest, build, read_targets};
+use crate::engine::tests::{drifted, fleet};
+use crate::fleet::AccountId;
+use crate::logging::{CloudWatchConfig, LoggingConfig, S3Config};
+
+fn plain(bytes: Vec<u8>) -> String {
+    anstream::adapter::strip_str(&String::from_utf8(bytes).unwrap()).to_string()
+}
+
+fn cloudwatch(role_account: &str) -> LoggingConfig {
+    LoggingConfig {
+        text_data_delivery_enabled: true,
+        image_data_delivery_enabled: false,
+        embedding_data_delivery_enabled: false,
+        video_data_delivery_enabled: false,
+        audio_data_delivery_enabled: false,
+        s3_config: None,
+        cloudwatch_config: Some(CloudWatchConfig {
+            log_group_name: "/aws/bedrock/shadow".into(),
+            role_arn: format!("arn:aws:iam::{role_account}:role/logs"),
+            large_data_delivery_s3_config: None,
+        }),
+    }
+}
+
+/// Every kind of finding: prod/us-east-1 drifted, prod/eu-west-1 missing,
+/// dev/us-east-1 compliant, dev/eu-west-1 logging against an `off` profile,
+/// prod/ap-south-1 unmanaged with a foreign role and CloudWatch only,
+/// dev/us-west-2 denied, and a few unlogged regions.
+async fn report() -> AuditReport {
+    let fleet = fleet();
+    let mut api: FakeApi = drifted(&fleet);
+    api.state.lock().unwrap().insert(
+        ("111111111111".into(), "ap-south-1".into()),
+        cloudwatch("999999999999"),
+    );
+    api.denied = HashSet::from(["222222222222/us-west-2".to_owned()]);
+    let mut scope = audit_scope(&fleet, true);
+    scope.retain(|s| s.managed || ["ap-south-1", "us-west-2"].contains(&s.target.region.as_str()));
+    audit_targets(&api, scope, 4, &NoProgress).await
+}
+
+fn source(all_regions: bool) -> super::audit::AuditSource<'static> {
+    super::audit::AuditSource {
+        fleet_file: "fleet.toml",
+        fleet_sha256: "0123456789abcdef0123456789abcdef",
+        created_at: "2026-11-25T00:00:00Z",
+        all_regions,
+        strict: false,
+    }
+}
+
+#[tokio::test]
+async fn human_audit() {
+    let report = report().await;
+    let mut out = Vec::new();
+    super::audit::human(&mut out, &report, false).unwrap();
+    insta::assert_snapshot!(plain(out));
+}
+
+#[tokio::test]
+async fn human_audit_when_compliant() {
+    let fleet = fleet();
+    let api = drifted(&fleet);
+    let mut scope = audit_scope(&fleet, false);
+    scope.retain(|s| s.target.id().to_string() == "dev/us-east-1");
+    let report = audit_targets(&api, scope, 1, &NoProgress).await;
+    let mut out = Vec::new();
+    super::audit::human(&mut out, &report, false).unwrap();
+    insta::assert_snapshot!(plain(out), @r"
+    Compliant. Every target matches its profile.
+    Audit: 1 target: 1 compliant, 0 drift, 0 missing, 0 unmanaged, 0 unlogged, 0 error; warnings: 0 foreign_destination, 0 no_s3_retention, 0 no_large_data_bucket.
+    ");
+}
+
+#[tokio::test]
+async fn markdown_audit() {
+    let report = report().await;
+    insta::assert_snapshot!(super::audit::markdown(
+        &report,
+        &source(true),
+        super::markdown::STEP_SUMMARY_LIMIT
+    ));
+}
+
+#[tokio::test]
+async fn markdown_audit_stays_under_a_limit() {
+    let report = report().await;
+    let full = super::audit::markdown(&report, &source(true), usize::MAX);
+    let limit = full.len() - 200;
+    let cut = super::audit::markdown(&report, &source(true), limit);
+    assert!(cut.len() <= limit, "{} > {limit}", cut.len());
+    assert!(cut.contains("Diffs left out"), "{cut}");
+    assert!(cut.contains("| 8 | 1 | 2 | 1 | 1 | 2 | 1 | 3 |"), "{cut}");
+    let tiny = super::audit::markdown(&report, &source(true), 1500);
+    assert!(tiny.contains("more left out"), "{tiny}");
+}
+
+#[tokio::test]
+async fn csv_audit_quotes_fields() {
+    let report = report().await;
+    let mut out = Vec::new();
+    super::audit::csv(&mut out, &report).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "kind,target,account_id,account_name,region,profile,detail"
+    );
+    assert_eq!(
+        lines[1],
+        "error,dev/us-west-2,222222222222,dev,us-west-2,,AccessDeniedException: denied by the fake"
+    );
+    assert!(
+        lines.contains(
+            &"drift,prod/us-east-1,111111111111,prod,us-east-1,standard,differs from profile `standard` in video_data_delivery_enabled"
+        ),
+        "{text}"
+    );
+    // A detail with a comma is quoted.
+    assert!(
+        lines.contains(&"no_large_data_bucket,prod/ap-south-1,111111111111,prod,ap-south-1,,CloudWatch log group `/aws/bedrock/shadow` has no large_data_delivery_s3_config: bodies over 100 KB and binary data are not delivered"),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 1 + 7 + 3, "{text}");
+    assert_eq!(super::audit::csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
+}
+
+#[tokio::test]
+async fn json_audit_schema() {
+    let report = report().await;
+    let mut out = Vec::new();
+    super::audit::json(&mut out, &report, &source(true)).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["verdict"], "error");
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({
+            "targets": 8, "compliant": 1, "drift": 2, "missing": 1, "unmanaged": 1,
+            "unlogged": 2, "error": 1, "foreign_destination": 1, "no_s3_retention": 1,
+            "no_large_data_bucket": 1, "findings": 6, "warnings": 3
+        })
+    );
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 10);
+    assert_eq!(
+        findings[0],
+        serde_json::json!({
+            "kind": "error", "severity": "error", "target": "dev/us-west-2",
+            "account_id": "222222222222", "account_name": "dev", "region": "us-west-2",
+            "profile": null, "detail": "AccessDeniedException: denied by the fake", "diff": null,
+            "error": { "code": "AccessDeniedException", "message": "denied by the fake" }
+        })
+    );
+    assert!(
+        findings[1]["diff"]
+            .as_str()
+            .unwrap()
+            .starts_with("--- live: prod/us-east-1")
+    );
+    let unmanaged = doc["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == "prod/ap-south-1")
+        .unwrap();
+    assert_eq!(unmanaged["managed"], false);
+    assert_eq!(unmanaged["status"], "unmanaged");
+    assert_eq!(unmanaged["desired"], serde_json::Value::Null);
+    assert_eq!(
+        unmanaged["warnings"],
+        serde_json::json!([
+            "foreign_destination",
+            "no_s3_retention",
+            "no_large_data_bucket"
+        ])
+    );
+    assert_eq!(
+        unmanaged["live"]["cloudwatch_config"]["role_arn"],
+        "arn:aws:iam::999999999999:role/logs"
+    );
+}
+
+#[tokio::test]
+async fn show_json() {
+    let fleet = fleet();
+    let mut api = drifted(&fleet);
+    api.denied = HashSet::from(["222222222222/eu-west-1".to_owned()]);
+    {
+        let mut state = api.state.lock().unwrap();
+        let mut both = fleet.targets[0].desired.clone().unwrap();
+        both.cloudwatch_config = Some(CloudWatchConfig {
+            log_group_name: "/aws/bedrock/prod".into(),
+            role_arn: "arn:aws:iam::111111111111:role/logs".into(),
+            large_data_delivery_s3_config: Some(S3Config::new("large-111111111111", None)),
+        });
+        state.insert(("111111111111".into(), "us-east-1".into()), both);
+    }
+    let plan = crate::engine::plan_targets(&api, fleet.targets.clone(), 2, &NoProgress).await;
+    let mut out = Vec::new();
+    super::show::json(&mut out, &plan.targets).unwrap();
+    insta::assert_snapshot!(String::from_utf8(out).unwrap());
+    let mut human = Vec::new();
+    super::show::human(&mut human, &plan.targets).unwrap();
+    insta::assert_snapshot!("show_human", plain(human));
+}
+
+#[tokio::test]
+async fn import_file() {
+    let request = ImportRequest::new(
+        &["111111111111=prod".into(), "222222222222".into()],
+        &["us-east-1".into(), "eu-west-1".into()],
+        Some("Admin".into()),
+        false,
+    )
+    .unwrap();
+    let api = FakeApi::default();
+    {
+        let mut state = api.state.lock().unwrap();
+        for account in ["111111111111", "222222222222"] {
+            let mut config = cloudwatch(account);
+            config.cloudwatch_config.as_mut().unwrap().log_group_name = "/aws/bedrock \"x\"".into();
+            config.s3_config = Some(S3Config::new(
+                format!("logs-{account}-us-east-1"),
+                Some("p".into()),
+            ));
+            state.insert((account.into(), "us-east-1".into()), config);
+        }
+        state.insert(
+            ("111111111111".into(), "eu-west-1".into()),
+            cloudwatch("111111111111"),
+        );
+    }
+    let caller = AccountId::parse("111111111111").unwrap();
+    let reads = read_targets(&api, request.targets(&caller), 2, &NoProgress).await;
+    let imported = build(&request, &reads).unwrap();
+    let text = super::import::fleet_file(&imported);
+    let parsed = crate::fleet::parse("imported.toml", text.clone()).expect("the import validates");
+    assert_eq!(parsed.fleet.targets.len(), 3);
+    for target in &parsed.fleet.targets {
+        let live = api
+            .state
+            .lock()
+            .unwrap()
+            .get(&(target.account.id.to_string(), target.region.to_string()))
+            .cloned();
+        assert_eq!(target.desired, live, "{}", target.id());
+    }
+    insta::assert_snapshot!(text);
+}
