@@ -1,5 +1,7 @@
 //! The checks against hand-made facts.
 
+#![allow(clippy::field_reassign_with_default)]
+
 use std::collections::HashMap;
 
 use super::*;
