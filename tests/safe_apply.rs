@@ -452,3 +452,50 @@ fn bad_plan_files_are_refused_and_nothing_is_written() {
         run.stdout
     );
 }
+
+#[test]
+fn a_second_interrupt_exits_at_once() {
+    let base = 308_000_000_000;
+    let emulator = Emulator::start(&["--latency-ms", "1000"]);
+    let dir = setup(base, 1, &REGIONS[..3]);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fleet"));
+    support::sandbox_env(&mut command, &emulator.endpoint);
+    let mut child = command
+        .current_dir(dir.path())
+        .args([
+            "apply",
+            "--auto-approve",
+            "--concurrency",
+            "1",
+            "--preflight",
+            "off",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while emulator.stats()["requests"]["put"].as_u64().unwrap() == 0 {
+        assert!(Instant::now() < deadline, "apply never started writing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let interrupt = || {
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+    };
+    assert!(interrupt().success());
+    std::thread::sleep(Duration::from_millis(100));
+    let started = Instant::now();
+    assert!(interrupt().success());
+    let status = child.wait().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "exits before the running write's 1 s latency ends"
+    );
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("second interrupt: exiting now"), "{stderr}");
+}
