@@ -11,6 +11,7 @@ use crate::engine::select::Partition;
 const EXIT_CODES: &str = "\
 Exit codes:
   validate  0 valid               1 invalid
+  targets   0 all resolved        1 bad file, OU not listable, entries disagree, an account not resolved
   plan      0 success             1 error (a target unreadable, bad file)   2 changes, with --detailed-exitcode
   apply     0 all applied+verified 1 anything failed, was stale, or was not attempted
   audit     0 compliant            1 some target could not be read            2 findings";

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use super::{DEFAULT_CONCURRENCY, Exit, Ui, aws_options, check_caller};
 use crate::aws::Aws;
@@ -27,10 +27,8 @@ pub(super) async fn import(ui: &Ui, args: ImportArgs) -> Result<Exit> {
     }
     let aws = Aws::connect(aws_options(&args.aws, Settings::default())?).await;
     check_caller(&aws).await?;
-    let caller = aws
-        .caller_account()
-        .await
-        .context("cannot identify the caller (sts:GetCallerIdentity)")?;
+    // Known now: check_caller asked it, and the answer is kept.
+    let caller = aws.caller_account().await?;
     if request.role_name.is_none() {
         let others: Vec<String> = request
             .accounts

@@ -148,11 +148,12 @@ pub(crate) fn validate(ui: &Ui, config: &str) -> Result<Exit> {
     )?;
     let discovery = &fleet.discovery;
     if discovery.is_needed() {
+        let (units, enabled) = (discovery.units.len(), discovery.enabled_accounts.len());
         writeln!(
             out,
-            "Plus what AWS resolves: {} organizational unit entries, {} accounts with regions = \"enabled\" (see `fleet targets`).",
-            discovery.units.len(),
-            discovery.enabled_accounts.len()
+            "Plus what AWS resolves: {units} organizational unit entr{}, {enabled} account{} with regions = \"enabled\" (see `fleet targets`).",
+            if units == 1 { "y" } else { "ies" },
+            if enabled == 1 { "" } else { "s" },
         )?;
     }
     Ok(Exit::Success)

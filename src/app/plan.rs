@@ -29,7 +29,7 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     check_caller(&aws).await?;
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;
     let blocked = check_destinations(ui, &aws, &mut plan, args.preflight, concurrency).await;
-    let saved = SavedPlan::new(&plan, &fleet, timestamp());
+    let saved = SavedPlan::new(&plan, fleet, timestamp());
     print_plan(&plan, &saved, args.format)?;
     append_step_summary(ui, &plan, &saved);
     resolved.note_discovered(ui, plan.targets.iter().map(|t| &t.target));

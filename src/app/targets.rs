@@ -153,10 +153,15 @@ pub(super) async fn targets(ui: &Ui, config: &str, args: TargetsArgs) -> Result<
     let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
         return Ok(Exit::Failure);
     };
-    let concurrency = concurrency(&args.aws, &fleet.settings);
-    let aws = Aws::connect(aws_options(&args.aws, fleet.settings.clone())?).await;
     // Everything discovery finds is on stdout: nothing to repeat on stderr.
-    let resolved = resolve(fleet, &aws, concurrency).await?;
+    let resolved = if fleet.discovery.is_needed() {
+        let concurrency = concurrency(&args.aws, &fleet.settings);
+        let aws = Aws::connect(aws_options(&args.aws, fleet.settings.clone())?).await;
+        resolve(fleet, &aws, concurrency).await?
+    } else {
+        let resolution = discovery::resolve_listed(&fleet);
+        Resolved { fleet, resolution }
+    };
     let targets = selected(ui, &resolved.fleet, &args.filter)?;
     let view = TargetsView {
         fleet_file: &resolved.fleet.path,

@@ -57,9 +57,9 @@ const OPT_IN: &[&str] = &[
     "mx-central-1",
 ];
 
-/// Page size when the request sets none, small enough that clients must
-/// paginate.
-const DEFAULT_PAGE: usize = 20;
+/// Page size when the request sets none: smaller than a new account's
+/// enabled regions, so clients must paginate.
+const DEFAULT_PAGE: usize = 10;
 
 /// A region's opt status, as the API spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::plan::{Action, plan_targets, unified_diff};
 use super::{ApiError, LoggingApi, Progress};
-use crate::fleet::{AccountId, BEDROCK_REGIONS, Fleet, Region, Target};
+use crate::fleet::{Account, AccountId, BEDROCK_REGIONS, Fleet, Region, Target};
 use crate::logging::{LoggingConfig, S3Config};
 
 /// One account × region to audit.
@@ -26,7 +26,7 @@ pub struct AuditTarget {
 
 impl AuditTarget {
     /// A region the fleet file does not manage for `account`.
-    pub fn unmanaged(account: Arc<crate::fleet::Account>, region: Region) -> AuditTarget {
+    pub fn unmanaged(account: Arc<Account>, region: Region) -> AuditTarget {
         AuditTarget {
             target: Target {
                 account,

@@ -223,15 +223,20 @@ impl fmt::Display for Conflict {
     }
 }
 
+/// An Organizations call that failed, and the entry that needed it.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot list {parent} for the [[organizational_units]] entry {unit}: {error}{}", organizations_hint(.error))]
+pub struct OrganizationsFailure {
+    pub unit: UnitRef,
+    pub parent: String,
+    pub error: ApiError,
+}
+
 /// Why discovery could not give an answer safe to act on.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoveryError {
-    #[error("cannot list {parent} for the [[organizational_units]] entry {unit}: {error}{}", organizations_hint(.error))]
-    Organizations {
-        unit: UnitRef,
-        parent: String,
-        error: ApiError,
-    },
+    #[error(transparent)]
+    Organizations(Box<OrganizationsFailure>),
     #[error("{}; each account is managed by exactly one entry: add it to one entry's exclude, or give it an [[accounts]] entry", conflict_lines(.0))]
     Conflicts(Vec<Conflict>),
 }
@@ -656,11 +661,13 @@ async fn walk<A: DiscoveryApi>(
             }
         }
         if let Some((index, parent, error)) = first_error {
-            return Err(DiscoveryError::Organizations {
-                unit: UnitRef::of(&units[index]),
-                parent,
-                error,
-            });
+            return Err(DiscoveryError::Organizations(Box::new(
+                OrganizationsFailure {
+                    unit: UnitRef::of(&units[index]),
+                    parent,
+                    error,
+                },
+            )));
         }
         let mut next = Vec::new();
         for (index, parent) in frontier {

@@ -142,13 +142,31 @@ pub fn human(out: &mut dyn Write, report: &AuditReport, strict: bool) -> io::Res
     }
     let counts = report.counts();
     let verdict = match report.verdict(strict) {
-        Verdict::Compliant if counts.warnings() > 0 => paint(
-            GREEN,
-            "Compliant, with warnings (pass --strict to fail on them).",
-        ),
+        Verdict::Compliant if counts.warnings() > 0 => {
+            paint(GREEN, "Compliant, with warnings (--strict fails on them).")
+        }
         Verdict::Compliant => paint(GREEN, "Compliant. Every target matches its profile."),
-        Verdict::Findings => paint(YELLOW, "Findings."),
-        Verdict::Error => paint(RED, "Some targets could not be read."),
+        Verdict::Findings => paint(
+            YELLOW,
+            format!(
+                "Not compliant: {} finding{}{}.",
+                counts.findings(),
+                if counts.findings() == 1 { "" } else { "s" },
+                if strict && counts.warnings() > 0 {
+                    " and warnings, with --strict"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        Verdict::Error => paint(
+            RED,
+            format!(
+                "{} target{} could not be read; everything else is reported above.",
+                counts.error,
+                if counts.error == 1 { "" } else { "s" }
+            ),
+        ),
     };
     writeln!(out, "{verdict}")?;
     writeln!(out, "{} {}", paint(BOLD, "Audit:"), counts_line(&counts))
@@ -210,8 +228,27 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
             head.push_str("**Compliant**, with warnings.\n\n");
         }
         Verdict::Compliant => head.push_str("**Compliant.** Every target matches its profile.\n\n"),
-        Verdict::Findings => {}
-        Verdict::Error => head.push_str("**Some targets could not be read.**\n\n"),
+        Verdict::Findings => {
+            let _ = writeln!(
+                head,
+                "**Not compliant:** {} finding{}{}.\n",
+                counts.findings(),
+                if counts.findings() == 1 { "" } else { "s" },
+                if source.strict && counts.warnings() > 0 {
+                    " and warnings, with --strict"
+                } else {
+                    ""
+                }
+            );
+        }
+        Verdict::Error => {
+            let _ = writeln!(
+                head,
+                "**{} target{} could not be read**; everything else is reported below.\n",
+                counts.error,
+                if counts.error == 1 { "" } else { "s" }
+            );
+        }
     }
 
     let groups: Vec<(FindingKind, Vec<&Finding<'_>>)> = by_kind(&findings).collect();
@@ -255,13 +292,12 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
         }
         out
     };
-    let mut cap = usize::MAX;
-    let mut text = render(true, cap);
+    // Diffs go first, then rows beyond a cap that halves until it fits.
+    let mut text = render(true, usize::MAX);
     if text.len() > limit {
-        text = render(false, cap);
+        text = render(false, usize::MAX);
     }
-    let longest = groups.iter().map(|(_, rows)| rows.len()).max().unwrap_or(0);
-    cap = longest;
+    let mut cap = groups.iter().map(|(_, rows)| rows.len()).max().unwrap_or(0);
     while text.len() > limit && cap > 0 {
         cap /= 2;
         text = render(false, cap);

@@ -227,10 +227,9 @@ async fn import_file() {
         let mut state = api.state.lock().unwrap();
         for account in ["111111111111", "222222222222"] {
             let mut config = cloudwatch(account);
-            config.cloudwatch_config.as_mut().unwrap().log_group_name = "/aws/bedrock \"x\"".into();
             config.s3_config = Some(S3Config::new(
                 format!("logs-{account}-us-east-1"),
-                Some("p".into()),
+                Some("p \"q\" \\ x".into()),
             ));
             state.insert((account.into(), "us-east-1".into()), config);
         }

@@ -7,6 +7,7 @@ pub mod human;
 pub mod import;
 pub mod json;
 pub mod markdown;
+pub mod matrix;
 pub mod progress;
 pub mod show;
 pub mod targets;

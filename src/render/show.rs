@@ -146,7 +146,11 @@ pub fn human(out: &mut dyn Write, reads: &[TargetPlan]) -> io::Result<()> {
                 writeln!(out, "  }}")?;
                 writeln!(out, "  {:<25} = <<EOT", "logging_config")?;
                 for line in config.to_toml().lines() {
-                    writeln!(out, "    {line}")?;
+                    if line.is_empty() {
+                        writeln!(out)?;
+                    } else {
+                        writeln!(out, "    {line}")?;
+                    }
                 }
                 writeln!(out, "  EOT")?;
             }
