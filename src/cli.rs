@@ -153,6 +153,10 @@ pub enum AuditFormat {
     Json,
     Markdown,
     Csv,
+    /// Accounts × regions, one symbol per cell.
+    Matrix,
+    /// One self-contained HTML report (use with --out).
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -175,6 +179,10 @@ pub struct AuditArgs {
     /// Best-practice warnings are findings too (exit 2).
     #[arg(long)]
     pub strict: bool,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 
     #[command(flatten)]
     pub filter: FilterArgs,

@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
-use super::{Exit, Ui, aws_options, check_caller, concurrency, load_fleet, timestamp};
+use super::{Exit, Ui, aws_options, check_caller, concurrency, load_fleet, resolve_targets, timestamp};
 use crate::aws::Aws;
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::engine::audit::{self, Verdict};
@@ -17,7 +17,11 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
     let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
         return Ok(Exit::Failure);
     };
-    let scope = audit::audit_scope(&fleet, args.all_regions);
+    let aws = Aws::connect(aws_options(&args.aws, fleet.settings.clone())?).await;
+    let concurrency = concurrency(&args.aws, &fleet.settings);
+    let resolved = resolve_targets(ui, fleet, &aws, concurrency).await?;
+    let fleet = &resolved.fleet;
+    let scope = audit::audit_scope(fleet, args.all_regions);
     let selection = Selection::new(
         &args.filter.targets,
         &args.filter.excludes,
@@ -28,8 +32,6 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
     if !selection.is_everything() {
         ui.note(&format!("{} of {in_scope} targets selected", scope.len()));
     }
-    let concurrency = concurrency(&args.aws, &fleet.settings);
-    let aws = Aws::connect(aws_options(&args.aws, fleet.settings.clone())?).await;
     check_caller(&aws).await?;
     ui.note(&format!(
         "reading {} targets, {concurrency} at a time",
@@ -46,8 +48,29 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
         all_regions: args.all_regions,
         strict: args.strict,
     };
-    let mut out = anstream::stdout();
+    let mut out: Box<dyn Write> = match &args.out {
+        // A file gets no colour codes.
+        Some(path) => Box::new(anstream::StripStream::new(
+            std::fs::File::create(path).with_context(|| format!("cannot write the report to {}", path.display()))?,
+        )),
+        None => Box::new(anstream::stdout()),
+    };
     match args.format {
+        AuditFormat::Matrix => {
+            let grid = render::matrix::Grid::new(&report);
+            out.write_all(render::matrix::terminal(&grid, terminal_width()).as_bytes())?;
+        }
+        AuditFormat::Html => {
+            let html = render::html::report(
+                &report,
+                &render::html::HtmlSource {
+                    fleet_file: &fleet.path,
+                    fleet_sha256: &fleet.sha256,
+                    created_at: &created_at,
+                },
+            );
+            out.write_all(html.as_bytes())?;
+        }
         AuditFormat::Human => render::audit::human(&mut out, &report, args.strict)?,
         AuditFormat::Json => render::audit::json(&mut out, &report, &source)?,
         AuditFormat::Csv => render::audit::csv(&mut out, &report)?,
@@ -57,9 +80,24 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
             out.write_all(text.as_bytes())?;
         }
     }
+    out.flush()?;
+    if let Some(path) = &args.out {
+        ui.note(&format!("report written to {}", path.display()));
+    }
+    if resolved.unresolved() > 0 {
+        return Ok(Exit::Failure);
+    }
     Ok(match report.verdict(args.strict) {
         Verdict::Compliant => Exit::Success,
         Verdict::Findings => Exit::Changes,
         Verdict::Error => Exit::Failure,
     })
+}
+
+/// The terminal's width, `COLUMNS`, or 120 when neither is known.
+fn terminal_width() -> usize {
+    terminal_size::terminal_size()
+        .map(|(width, _)| usize::from(width.0))
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .unwrap_or(120)
 }
