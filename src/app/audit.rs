@@ -4,7 +4,9 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use super::{Exit, Ui, aws_options, check_caller, concurrency, load_fleet, resolve_targets, timestamp};
+use super::{
+    Exit, Ui, aws_options, check_caller, concurrency, load_fleet, resolve_targets, timestamp,
+};
 use crate::aws::Aws;
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::engine::audit::{self, Verdict};
@@ -51,7 +53,8 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
     let mut out: Box<dyn Write> = match &args.out {
         // A file gets no colour codes.
         Some(path) => Box::new(anstream::StripStream::new(
-            std::fs::File::create(path).with_context(|| format!("cannot write the report to {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write the report to {}", path.display()))?,
         )),
         None => Box::new(anstream::stdout()),
     };

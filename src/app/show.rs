@@ -2,7 +2,9 @@
 
 use anyhow::Result;
 
-use super::{Exit, Ui, aws_options, check_caller, concurrency, load_fleet, resolve_targets, selected};
+use super::{
+    Exit, Ui, aws_options, check_caller, concurrency, load_fleet, resolve_targets, selected,
+};
 use crate::aws::Aws;
 use crate::cli::{ShowArgs, ShowFormat};
 use crate::engine;

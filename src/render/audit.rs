@@ -251,6 +251,18 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
         }
     }
 
+    // The matrix when it fits in half a pull-request comment, otherwise
+    // per-region totals.
+    let grid = super::matrix::Grid::new(report);
+    if !grid.accounts.is_empty() {
+        head.push_str("#### Accounts × regions\n\n");
+        head.push_str(&super::matrix::markdown(
+            &grid,
+            super::markdown::COMMENT_LIMIT / 2,
+        ));
+        head.push('\n');
+    }
+
     let groups: Vec<(FindingKind, Vec<&Finding<'_>>)> = by_kind(&findings).collect();
     let render = |with_diffs: bool, cap: usize| {
         let mut out = head.clone();

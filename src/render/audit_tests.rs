@@ -255,3 +255,105 @@ async fn import_file() {
     }
     insta::assert_snapshot!(text);
 }
+
+#[tokio::test]
+async fn terminal_matrix_with_and_without_colour() {
+    let report = report().await;
+    let grid = super::matrix::Grid::new(&report);
+    // Worst first: prod has four findings, dev three.
+    assert_eq!(grid.accounts, ["prod", "dev"]);
+    let coloured = super::matrix::terminal(&grid, 120);
+    assert!(coloured.contains("\u{1b}["), "cells are coloured");
+    insta::assert_snapshot!("matrix_colour", coloured);
+    insta::assert_snapshot!(
+        "matrix_plain",
+        anstream::adapter::strip_str(&coloured).to_string()
+    );
+}
+
+#[tokio::test]
+async fn terminal_matrix_wraps_to_the_width() {
+    let report = report().await;
+    let grid = super::matrix::Grid::new(&report);
+    let narrow = anstream::adapter::strip_str(&super::matrix::terminal(&grid, 30)).to_string();
+    let blocks = narrow.matches("\nfindings").count();
+    assert!(blocks >= 2, "{narrow}");
+    assert!(narrow.lines().all(|l| l.chars().count() <= 40), "{narrow}");
+}
+
+/// 300 accounts × 20 regions with a spread of findings.
+async fn big_report() -> AuditReport {
+    let regions: Vec<&str> = crate::fleet::BEDROCK_REGIONS
+        .iter()
+        .copied()
+        .filter(|r| r.starts_with("us-e") || r.starts_with("eu-") || r.starts_with("ap-"))
+        .take(20)
+        .collect();
+    assert_eq!(regions.len(), 20);
+    let quoted: Vec<String> = regions.iter().map(|r| format!("\"{r}\"")).collect();
+    let mut text = format!(
+        "[fleet]\nregions = [{}]\nrole_name = \"r\"\n\n[profiles.p.s3_config]\nbucket_name = \"logs-{{account_id}}-{{region}}\"\nkey_prefix = \"bedrock\"\n",
+        quoted.join(", ")
+    );
+    for i in 0..300u64 {
+        text.push_str(&format!(
+            "\n[[accounts]]\nid = \"{:012}\"\nname = \"team-{i}\"\nprofile = \"p\"\n",
+            100_000_000_000 + i
+        ));
+    }
+    let fleet = crate::fleet::parse("fleet.toml", text).unwrap().fleet;
+    let api = FakeApi::default();
+    {
+        let mut state = api.state.lock().unwrap();
+        for (i, target) in fleet.targets.iter().enumerate() {
+            let mut live = target.desired.clone().unwrap();
+            match i % 10 {
+                0 => continue,
+                1 => live.s3_config.as_mut().unwrap().key_prefix = Some(format!("old-{i}")),
+                _ => {}
+            }
+            state.insert(
+                (target.account.id.to_string(), target.region.to_string()),
+                live,
+            );
+        }
+    }
+    audit_targets(&api, audit_scope(&fleet, false), 64, &NoProgress).await
+}
+
+#[tokio::test]
+async fn a_large_fleet_html_report_stays_small_and_markdown_falls_back_to_totals() {
+    let report = big_report().await;
+    let html = super::html::report(
+        &report,
+        &super::html::HtmlSource {
+            fleet_file: "fleet.toml",
+            fleet_sha256: "0123",
+            created_at: "2026-11-25T00:00:00Z",
+        },
+    );
+    assert!(html.len() < 2 * 1024 * 1024, "{} bytes", html.len());
+    assert_eq!(html.matches("<td class=\"c ").count(), 6000);
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no network reference"
+    );
+    let markdown =
+        super::audit::markdown(&report, &source(false), super::markdown::STEP_SUMMARY_LIMIT);
+    assert!(
+        markdown.contains("these are per-region totals"),
+        "300 rows do not fit"
+    );
+    // Target i is account i / 20 × region i % 20: regions 0 and 10 are
+    // missing everywhere, regions 1 and 11 drifted, the rest compliant.
+    assert!(
+        markdown.contains("| us-east-1 | 0 | 300 | 0 | 0 | 0 | 0 |"),
+        "{}",
+        &markdown[..3000.min(markdown.len())]
+    );
+    assert!(
+        markdown.contains("| us-east-2 | 300 | 0 | 0 | 0 | 0 | 0 |"),
+        "{}",
+        &markdown[..3000.min(markdown.len())]
+    );
+}

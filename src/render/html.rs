@@ -117,6 +117,13 @@ const SCRIPT: &str = r#"
       panel.appendChild(pre);
     }
   });
+  // `report.html#cell=ACCOUNT/REGION` opens on that target's details.
+  if (location.hash.indexOf('#cell=') === 0) {
+    var wanted = decodeURIComponent(location.hash.slice(6));
+    cells.forEach(function (td) {
+      if (td.dataset.i !== undefined && details[Number(td.dataset.i)].target === wanted) { td.click(); }
+    });
+  }
   body.dataset.ready = 'true';
 })();
 "#;
@@ -156,7 +163,9 @@ pub fn report(report: &AuditReport, source: &HtmlSource<'_>) -> String {
             grid.count(cell)
         );
     }
-    html.push_str("</ul>\n<div class=\"wrap\">\n<table id=\"matrix\">\n<thead><tr><th>account</th>");
+    html.push_str(
+        "</ul>\n<div class=\"wrap\">\n<table id=\"matrix\">\n<thead><tr><th>account</th>",
+    );
     for region in &grid.regions {
         let _ = write!(html, "<th title=\"{region}\">{}</th>", short_region(region));
     }
@@ -170,7 +179,11 @@ pub fn report(report: &AuditReport, source: &HtmlSource<'_>) -> String {
             findings += usize::from(cell.is_finding());
             match grid.audit(row, column) {
                 None => {
-                    let _ = write!(html, "<td class=\"c out\" data-k=\"out\" title=\"{} / {region}: not in scope\">·</td>", escape(account));
+                    let _ = write!(
+                        html,
+                        "<td class=\"c out\" data-k=\"out\" title=\"{} / {region}: not in scope\">·</td>",
+                        escape(account)
+                    );
                 }
                 Some(audit) => {
                     let detail = audit.detail();

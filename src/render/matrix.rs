@@ -111,7 +111,11 @@ impl<'r> Grid<'r> {
             }
             by_name.insert((account, region), audit);
         }
-        let bad = |a: &str, r: &str| by_name.get(&(a.to_owned(), r.to_owned())).is_some_and(|t| Cell::of(t.status).is_finding());
+        let bad = |a: &str, r: &str| {
+            by_name
+                .get(&(a.to_owned(), r.to_owned()))
+                .is_some_and(|t| Cell::of(t.status).is_finding())
+        };
         let account_score: HashMap<String, usize> = accounts
             .iter()
             .map(|a| (a.clone(), regions.iter().filter(|r| bad(a, r)).count()))
@@ -131,7 +135,11 @@ impl<'r> Grid<'r> {
                 }
             }
         }
-        Grid { accounts, regions, cells }
+        Grid {
+            accounts,
+            regions,
+            cells,
+        }
     }
 
     pub fn audit(&self, row: usize, column: usize) -> Option<&'r TargetAudit> {
@@ -139,15 +147,20 @@ impl<'r> Grid<'r> {
     }
 
     pub fn cell(&self, row: usize, column: usize) -> Cell {
-        self.audit(row, column).map_or(Cell::NotInScope, |a| Cell::of(a.status))
+        self.audit(row, column)
+            .map_or(Cell::NotInScope, |a| Cell::of(a.status))
     }
 
     fn row_findings(&self, row: usize) -> usize {
-        (0..self.regions.len()).filter(|&c| self.cell(row, c).is_finding()).count()
+        (0..self.regions.len())
+            .filter(|&c| self.cell(row, c).is_finding())
+            .count()
     }
 
     fn column_findings(&self, column: usize) -> usize {
-        (0..self.accounts.len()).filter(|&r| self.cell(r, column).is_finding()).count()
+        (0..self.accounts.len())
+            .filter(|&r| self.cell(r, column).is_finding())
+            .count()
     }
 
     pub fn count(&self, kind: Cell) -> usize {
@@ -189,7 +202,13 @@ pub fn terminal(grid: &Grid<'_>, width: usize) -> String {
         out.push_str("Nothing was audited.\n");
         return out;
     }
-    let label_width = grid.accounts.iter().map(|a| a.chars().count()).max().unwrap_or(0).max(7);
+    let label_width = grid
+        .accounts
+        .iter()
+        .map(|a| a.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
     let codes: Vec<String> = grid.regions.iter().map(|r| short_region(r)).collect();
     let column_width = codes.iter().map(String::len).max().unwrap_or(4).max(3) + 1;
     let fixed = label_width + 2 + 8;
@@ -220,14 +239,51 @@ pub fn terminal(grid: &Grid<'_>, width: usize) -> String {
         out.push('\n');
     }
     out.push('\n');
-    let legend: Vec<String> = Cell::ALL
+    let legend: Vec<(String, usize)> = Cell::ALL
         .iter()
-        .map(|&cell| format!("{} {} {}", paint(cell.style(), cell.symbol()), cell.name(), grid.count(cell)))
+        .map(|&cell| {
+            let text = format!("{} {} {}", cell.symbol(), cell.name(), grid.count(cell));
+            let shown = format!(
+                "{} {} {}",
+                paint(cell.style(), cell.symbol()),
+                cell.name(),
+                grid.count(cell)
+            );
+            (shown, text.chars().count())
+        })
         .collect();
-    let _ = writeln!(out, "{}", legend.join("   "));
-    let regions: Vec<String> = grid.regions.iter().zip(&codes).map(|(r, c)| format!("{c}={r}")).collect();
-    let _ = writeln!(out, "regions: {}", regions.join(" "));
+    wrap_items(&mut out, legend, "   ", width);
+    let regions: Vec<(String, usize)> = grid
+        .regions
+        .iter()
+        .zip(&codes)
+        .map(|(r, c)| {
+            let item = format!("{c}={r}");
+            let len = item.len();
+            (item, len)
+        })
+        .collect();
+    wrap_items(&mut out, regions, " ", width);
     out
+}
+
+/// Writes `(text, visible length)` items separated by `gap`, breaking lines
+/// before they pass `width`.
+fn wrap_items(out: &mut String, items: Vec<(String, usize)>, gap: &str, width: usize) {
+    let mut line = 0;
+    for (text, len) in items {
+        if line > 0 && line + gap.len() + len > width {
+            out.push('\n');
+            line = 0;
+        }
+        if line > 0 {
+            out.push_str(gap);
+            line += gap.len();
+        }
+        out.push_str(&text);
+        line += len;
+    }
+    out.push('\n');
 }
 
 /// A compact markdown matrix when it fits in `limit` bytes, otherwise
@@ -238,17 +294,33 @@ pub fn markdown(grid: &Grid<'_>, limit: usize) -> String {
     let _ = writeln!(table, "| account | {} | findings |", codes.join(" | "));
     let _ = writeln!(table, "|---|{}---:|", ":-:|".repeat(codes.len()));
     for (row, account) in grid.accounts.iter().enumerate() {
-        let cells: Vec<&str> = (0..grid.regions.len()).map(|c| grid.cell(row, c).symbol()).collect();
-        let _ = writeln!(table, "| `{account}` | {} | {} |", cells.join(" | "), grid.row_findings(row));
+        let cells: Vec<&str> = (0..grid.regions.len())
+            .map(|c| grid.cell(row, c).symbol())
+            .collect();
+        let _ = writeln!(
+            table,
+            "| `{account}` | {} | {} |",
+            cells.join(" | "),
+            grid.row_findings(row)
+        );
     }
-    let legend: Vec<String> = Cell::ALL.iter().map(|c| format!("{} {}", c.symbol(), c.name())).collect();
+    let legend: Vec<String> = Cell::ALL
+        .iter()
+        .map(|c| format!("{} {}", c.symbol(), c.name()))
+        .collect();
     let _ = writeln!(table, "\n{}", legend.join(" · "));
     if table.len() <= limit {
         return table;
     }
-    let mut totals = String::from("| region | drift | missing | unmanaged | unlogged | error | compliant |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    let mut totals = String::from(
+        "| region | drift | missing | unmanaged | unlogged | error | compliant |\n|---|---:|---:|---:|---:|---:|---:|\n",
+    );
     for (column, region) in grid.regions.iter().enumerate() {
-        let count = |kind: Cell| (0..grid.accounts.len()).filter(|&r| grid.cell(r, column) == kind).count();
+        let count = |kind: Cell| {
+            (0..grid.accounts.len())
+                .filter(|&r| grid.cell(r, column) == kind)
+                .count()
+        };
         let _ = writeln!(
             totals,
             "| {region} | {} | {} | {} | {} | {} | {} |",
@@ -275,7 +347,10 @@ mod tests {
 
     #[test]
     fn short_codes_are_distinct() {
-        let codes: Vec<String> = crate::fleet::BEDROCK_REGIONS.iter().map(|r| short_region(r)).collect();
+        let codes: Vec<String> = crate::fleet::BEDROCK_REGIONS
+            .iter()
+            .map(|r| short_region(r))
+            .collect();
         let unique: std::collections::HashSet<&String> = codes.iter().collect();
         assert_eq!(unique.len(), codes.len(), "{codes:?}");
         assert_eq!(short_region("ap-southeast-2"), "apse2");
