@@ -332,6 +332,7 @@ async fn a_large_fleet_html_report_stays_small_and_markdown_falls_back_to_totals
             created_at: "2026-11-25T00:00:00Z",
         },
     );
+    eprintln!("300 × 20 HTML report: {} bytes", html.len());
     assert!(html.len() < 2 * 1024 * 1024, "{} bytes", html.len());
     assert_eq!(html.matches("<td class=\"c ").count(), 6000);
     assert!(

@@ -95,6 +95,13 @@ const SCRIPT: &str = r#"
     cells.forEach(function (td) { td.classList.toggle('dim', on[td.dataset.k] === false); });
   }
   document.querySelectorAll('.filters input').forEach(function (box) { box.addEventListener('change', applyFilters); });
+  document.getElementById('matrix').addEventListener('mouseover', function (event) {
+    var td = event.target.closest('td.c');
+    if (td && td.dataset.i !== undefined && !td.title) {
+      var d = details[Number(td.dataset.i)];
+      td.title = d.target + ': ' + d.status + ' \u2014 ' + d.detail;
+    }
+  });
   var panel = document.getElementById('detail');
   var selected = null;
   document.getElementById('matrix').addEventListener('click', function (event) {
@@ -174,17 +181,12 @@ pub fn report(report: &AuditReport, source: &HtmlSource<'_>) -> String {
     for (row, account) in grid.accounts.iter().enumerate() {
         let _ = write!(html, "<tr><th>{}</th>", escape(account));
         let mut findings = 0;
-        for (column, region) in grid.regions.iter().enumerate() {
+        for column in 0..grid.regions.len() {
             let cell = grid.cell(row, column);
             findings += usize::from(cell.is_finding());
             match grid.audit(row, column) {
-                None => {
-                    let _ = write!(
-                        html,
-                        "<td class=\"c out\" data-k=\"out\" title=\"{} / {region}: not in scope\">·</td>",
-                        escape(account)
-                    );
-                }
+                None => html
+                    .push_str("<td class=\"c out\" data-k=\"out\" title=\"not in scope\">·</td>"),
                 Some(audit) => {
                     let detail = audit.detail();
                     let text = match (&audit.live, audit.status) {
@@ -192,14 +194,14 @@ pub fn report(report: &AuditReport, source: &HtmlSource<'_>) -> String {
                         (_, Status::Drift) => audit.diff(),
                         _ => String::new(),
                     };
+                    // The tooltip is filled in from the details on hover: a
+                    // title per cell would double the size of a large report.
                     let _ = write!(
                         html,
-                        "<td class=\"c {}\" data-k=\"{}\" data-i=\"{}\" title=\"{} / {region}: {}\">{}</td>",
+                        "<td class=\"c {}\" data-k=\"{}\" data-i=\"{}\">{}</td>",
                         class(cell),
                         class(cell),
                         details.len(),
-                        escape(account),
-                        escape(&detail),
                         cell.symbol()
                     );
                     details.push(serde_json::json!({
