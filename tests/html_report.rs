@@ -84,8 +84,10 @@ async fn the_html_report_works_in_a_browser() {
     )
     .unwrap();
     let report = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleet-audit-report.html");
+    let summary = dir.path().join("step-summary.md");
     let output = support::fleet_cmd(&emulator.endpoint)
         .current_dir(dir.path())
+        .env("GITHUB_STEP_SUMMARY", &summary)
         .args(["audit", "--format", "html", "--out"])
         .arg(&report)
         .output()
@@ -103,6 +105,11 @@ async fn the_html_report_works_in_a_browser() {
         .unwrap();
     let json: Value = serde_json::from_slice(&json.stdout).unwrap();
     let html = std::fs::read_to_string(&report).unwrap();
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.contains("#### Accounts × regions\n\n| account | use1 | usw2 | euw1 | findings |"),
+        "{summary}"
+    );
     assert!(
         !html.contains("http://") && !html.contains("https://") && !html.contains("src="),
         "self-contained"

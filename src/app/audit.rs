@@ -87,6 +87,13 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
     if let Some(path) = &args.out {
         ui.note(&format!("report written to {}", path.display()));
     }
+    if std::env::var_os("GITHUB_STEP_SUMMARY").is_some() {
+        let text =
+            render::audit::markdown(&report, &source, render::markdown::STEP_SUMMARY_LIMIT / 2);
+        if let Err(err) = render::markdown::append_step_summary(&text) {
+            ui.warn(&format!("cannot write the GitHub step summary: {err}"));
+        }
+    }
     if resolved.unresolved() > 0 {
         return Ok(Exit::Failure);
     }
