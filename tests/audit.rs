@@ -357,7 +357,13 @@ async fn audit_reports_exactly_the_seeded_findings_in_every_format() {
 
     let markdown = fleet(&["audit", "--all-regions", "--format", "markdown"]);
     assert_eq!(markdown.code, 2, "{}", markdown.stderr);
-    assert!(markdown.stdout.contains("#### Accounts × regions\n\n| account |"), "{}", markdown.stdout);
+    assert!(
+        markdown
+            .stdout
+            .contains("#### Accounts × regions\n\n| account |"),
+        "{}",
+        markdown.stdout
+    );
     assert_eq!(
         from_markdown(&markdown.stdout),
         expected,

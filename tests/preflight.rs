@@ -6,7 +6,10 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, ObjectOwnership, OwnershipControls, OwnershipControlsRule};
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, ObjectOwnership, OwnershipControls,
+    OwnershipControlsRule,
+};
 use serde_json::{Value, json};
 use support::{TEST_ROLE_NAME, bedrock, credentials, get_config};
 
@@ -28,7 +31,9 @@ role_arn = "arn:aws:iam::{{account_id}}:role/bedrock-logs"
 "#
     );
     for (name, id) in accounts {
-        text.push_str(&format!("\n[[accounts]]\nid = \"{id}\"\nname = \"{name}\"\nprofile = \"p\"\n"));
+        text.push_str(&format!(
+            "\n[[accounts]]\nid = \"{id}\"\nname = \"{name}\"\nprofile = \"p\"\n"
+        ));
     }
     text
 }
@@ -45,7 +50,9 @@ async fn clients(endpoint: &str, account: &str) -> Clients {
     let base = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+        )
         .region(aws_config::Region::new(REGION))
         .build();
     let s3 = |region: &'static str| {
@@ -70,13 +77,19 @@ fn policy_documents(output: &str) -> BTreeMap<String, Value> {
     for section in output.split("\n## ").skip(1) {
         let (title, body) = section.split_once('\n').unwrap();
         let json = body.split("\n# ").next().unwrap().trim();
-        out.insert(title.to_owned(), serde_json::from_str(json).unwrap_or_else(|e| panic!("{title}: {e}\n{json}")));
+        out.insert(
+            title.to_owned(),
+            serde_json::from_str(json).unwrap_or_else(|e| panic!("{title}: {e}\n{json}")),
+        );
     }
     out
 }
 
 fn document<'a>(docs: &'a BTreeMap<String, Value>, starts: &str) -> &'a Value {
-    docs.iter().find(|(t, _)| t.starts_with(starts)).unwrap_or_else(|| panic!("no {starts}")).1
+    docs.iter()
+        .find(|(t, _)| t.starts_with(starts))
+        .unwrap_or_else(|| panic!("no {starts}"))
+        .1
 }
 
 /// Sets up a destination as `fleet policy` says, then breaks one thing.
@@ -105,14 +118,25 @@ async fn set_up(endpoint: &str, account: &str, docs: &BTreeMap<String, Value>, b
                 policy["Statement"][0]["Principal"] = json!({"Service": "logs.amazonaws.com"});
             }
             if broken == "wrong prefix" {
-                policy["Statement"][0]["Resource"] = json!([format!("arn:aws:s3:::{bucket}/other/*")]);
+                policy["Statement"][0]["Resource"] =
+                    json!([format!("arn:aws:s3:::{bucket}/other/*")]);
             }
-            c.s3.put_bucket_policy().bucket(&bucket).policy(policy.to_string()).send().await.unwrap();
+            c.s3.put_bucket_policy()
+                .bucket(&bucket)
+                .policy(policy.to_string())
+                .send()
+                .await
+                .unwrap();
             c.s3.put_bucket_ownership_controls()
                 .bucket(&bucket)
                 .ownership_controls(
                     OwnershipControls::builder()
-                        .rules(OwnershipControlsRule::builder().object_ownership(ObjectOwnership::BucketOwnerEnforced).build().unwrap())
+                        .rules(
+                            OwnershipControlsRule::builder()
+                                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                                .build()
+                                .unwrap(),
+                        )
                         .build()
                         .unwrap(),
                 )
@@ -122,7 +146,12 @@ async fn set_up(endpoint: &str, account: &str, docs: &BTreeMap<String, Value>, b
         }
     }
     if broken != "missing log group" {
-        c.logs.create_log_group().log_group_name(format!("/bedrock/{account}")).send().await.unwrap();
+        c.logs
+            .create_log_group()
+            .log_group_name(format!("/bedrock/{account}"))
+            .send()
+            .await
+            .unwrap();
     }
     let mut trust = document(docs, "CloudWatch role trust policy").clone();
     if broken == "no trust" {
@@ -160,19 +189,34 @@ async fn preflight_names_each_broken_destination_and_passes_a_correct_one() {
         ("notrust", "no trust"),
         ("noperms", "no permissions"),
     ];
-    let accounts: Vec<(&str, String)> = cases.iter().map(|(name, _)| (*name, support::fresh_account())).collect();
+    let accounts: Vec<(&str, String)> = cases
+        .iter()
+        .map(|(name, _)| (*name, support::fresh_account()))
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("fleet.toml"), fleet_file(&accounts)).unwrap();
     let fleet = |args: &[&str]| {
-        let output = support::fleet_cmd(&endpoint).current_dir(dir.path()).args(args).output().unwrap();
-        (output.status.code().unwrap(), String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
+        let output = support::fleet_cmd(&endpoint)
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
     };
 
     for ((name, account), (_, broken)) in accounts.iter().zip(cases) {
         let (code, policy, stderr) = fleet(&["policy", "--account", account, "--region", REGION]);
         assert_eq!(code, 0, "{name}: {stderr}");
         let docs = policy_documents(&policy);
-        assert!(docs.keys().any(|t| t.starts_with("IAM policy for the role fleet uses")), "{policy}");
+        assert!(
+            docs.keys()
+                .any(|t| t.starts_with("IAM policy for the role fleet uses")),
+            "{policy}"
+        );
         set_up(&endpoint, account, &docs, broken).await;
     }
 
@@ -182,37 +226,76 @@ async fn preflight_names_each_broken_destination_and_passes_a_correct_one() {
     let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for target in plan["targets"].as_array().unwrap() {
         let name = target["account_name"].as_str().unwrap().to_owned();
-        let problems = target["preflight"].as_array().unwrap().iter().map(|f| f["problem"].as_str().unwrap().to_owned()).collect();
+        let problems = target["preflight"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["problem"].as_str().unwrap().to_owned())
+            .collect();
         found.insert(name, problems);
     }
     let expect = |name: &str, starts: &[&str]| {
         let problems = &found[name];
         assert_eq!(problems.len(), starts.len(), "{name}: {problems:?}");
         for (problem, start) in problems.iter().zip(starts) {
-            assert!(problem.starts_with(start), "{name}: {problem:?} should start with {start:?}");
+            assert!(
+                problem.starts_with(start),
+                "{name}: {problem:?} should start with {start:?}"
+            );
         }
     };
     expect("correct", &[]);
     expect("nobucket", &["the bucket does not exist"]);
-    expect("westbucket", &["the bucket is in us-west-2, not in us-east-1"]);
-    expect("noprincipal", &["the bucket policy does not let bedrock.amazonaws.com s3:PutObject"]);
-    expect("wrongprefix", &["the bucket policy does not let bedrock.amazonaws.com s3:PutObject"]);
+    expect(
+        "westbucket",
+        &["the bucket is in us-west-2, not in us-east-1"],
+    );
+    expect(
+        "noprincipal",
+        &["the bucket policy does not let bedrock.amazonaws.com s3:PutObject"],
+    );
+    expect(
+        "wrongprefix",
+        &["the bucket policy does not let bedrock.amazonaws.com s3:PutObject"],
+    );
     expect("nogroup", &["the log group does not exist"]);
-    expect("notrust", &["the role does not trust bedrock.amazonaws.com"]);
-    expect("noperms", &["the role's policies do not allow logs:CreateLogStream", "the role's policies do not allow logs:PutLogEvents"]);
+    expect(
+        "notrust",
+        &["the role does not trust bedrock.amazonaws.com"],
+    );
+    expect(
+        "noperms",
+        &[
+            "the role's policies do not allow logs:CreateLogStream",
+            "the role's policies do not allow logs:PutLogEvents",
+        ],
+    );
 
     let (code, human, _) = fleet(&["plan"]);
     assert_eq!(code, 0);
     assert!(human.contains("preflight problem s3://pf-"), "{human}");
-    assert!(human.contains("Preflight: 8 problems, 0 checks that could not run, 0 notes, in 7 targets."), "{human}");
+    assert!(
+        human
+            .contains("Preflight: 8 problems, 0 checks that could not run, 0 notes, in 7 targets."),
+        "{human}"
+    );
 
     let (code, _, stderr) = fleet(&["plan", "--preflight", "strict"]);
     assert_eq!(code, 1, "{stderr}");
     let (code, _, stderr) = fleet(&["apply", "--auto-approve", "--preflight", "strict"]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("preflight found problems and --preflight strict is set; nothing was written"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "preflight found problems and --preflight strict is set; nothing was written"
+        ),
+        "{stderr}"
+    );
     for (name, account) in &accounts {
-        assert_eq!(get_config(&bedrock(&endpoint, account, REGION).await).await, None, "{name}");
+        assert_eq!(
+            get_config(&bedrock(&endpoint, account, REGION).await).await,
+            None,
+            "{name}"
+        );
     }
     let (code, _, stderr) = fleet(&["plan", "--preflight", "strict", "--target", "correct"]);
     assert_eq!(code, 0, "the correct destination passes strict: {stderr}");

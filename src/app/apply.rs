@@ -6,18 +6,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 
-use super::resolve_targets;
 use super::{
-    check_destinations,
-    DEFAULT_CONCURRENCY, Exit, Ui, aws_options, check_caller, concurrency, load_fleet, make_plan,
+    DEFAULT_CONCURRENCY, Exit, Ui, aws_options, check_caller, check_destinations, make_plan,
     selected,
 };
+use super::{Opened, open};
 use crate::aws::Aws;
 use crate::cli::ApplyArgs;
 use crate::engine::saved::SavedPlan;
 use crate::engine::select::Selection;
 use crate::engine::{self, ApplyOptions, LoggingApi, TargetPlan};
-use crate::fleet;
 use crate::render;
 
 /// Stops new writes on the first Ctrl-C or SIGTERM; a second one exits at once.
@@ -80,12 +78,14 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
     if let Some(path) = &args.plan {
         return apply_saved(ui, config, &args, path).await;
     }
-    let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
+    let Some(Opened {
+        aws,
+        concurrency,
+        resolved,
+    }) = open(ui, config, &args.aws).await?
+    else {
         return Ok(Exit::Failure);
     };
-    let concurrency = concurrency(&args.aws, &fleet.settings);
-    let aws = Aws::connect(aws_options(&args.aws, fleet.settings.clone())?).await;
-    let resolved = resolve_targets(ui, fleet, &aws, concurrency).await?;
     let targets = selected(ui, &resolved.fleet, &args.filter)?;
     check_caller(&aws).await?;
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;

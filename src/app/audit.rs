@@ -4,24 +4,23 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use super::{
-    Exit, Ui, aws_options, check_caller, concurrency, load_fleet, resolve_targets, timestamp,
-};
-use crate::aws::Aws;
+use super::{Exit, Ui, check_caller, timestamp};
+use super::{Opened, open};
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::engine::audit::{self, Verdict};
 use crate::engine::select::Selection;
-use crate::fleet;
 use crate::render;
 use crate::render::audit::AuditSource;
 
 pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit> {
-    let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
+    let Some(Opened {
+        aws,
+        concurrency,
+        resolved,
+    }) = open(ui, config, &args.aws).await?
+    else {
         return Ok(Exit::Failure);
     };
-    let aws = Aws::connect(aws_options(&args.aws, fleet.settings.clone())?).await;
-    let concurrency = concurrency(&args.aws, &fleet.settings);
-    let resolved = resolve_targets(ui, fleet, &aws, concurrency).await?;
     let fleet = &resolved.fleet;
     let scope = audit::audit_scope(fleet, args.all_regions);
     let selection = Selection::new(

@@ -22,7 +22,7 @@ use crate::engine::select::Selection;
 use crate::engine::{self, LoggingApi, Plan};
 use crate::fleet::{self, Fleet, FleetFileError, Loaded, Settings, Target};
 use crate::render;
-pub(crate) use targets::resolve_targets;
+pub(crate) use targets::{Resolved, resolve_targets};
 
 /// The process exit code of a finished command (DESIGN §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +68,11 @@ impl Ui {
 
     /// An error that does not stop the command (it still sets the exit code).
     pub(crate) fn error(&self, message: &str) {
-        let _ = writeln!(anstream::stderr(), "{} {message}", render::paint(render::RED, "error:"));
+        let _ = writeln!(
+            anstream::stderr(),
+            "{} {message}",
+            render::paint(render::RED, "error:")
+        );
     }
 
     pub(crate) fn warn(&self, message: &str) {
@@ -214,6 +218,30 @@ pub(crate) async fn make_plan(
     engine::plan_targets(api, targets, concurrency, &bar).await
 }
 
+/// A loaded fleet file with its targets resolved, and the AWS session to
+/// work on them: what plan, apply, audit and show start from.
+pub(crate) struct Opened {
+    pub(crate) aws: Aws,
+    pub(crate) concurrency: usize,
+    pub(crate) resolved: Resolved,
+}
+
+/// Loads the fleet file (printing its problems), connects to AWS and
+/// resolves discovered targets; `None` when the file is invalid.
+pub(crate) async fn open(ui: &Ui, config: &str, args: &AwsArgs) -> Result<Option<Opened>> {
+    let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
+        return Ok(None);
+    };
+    let aws = Aws::connect(aws_options(args, fleet.settings.clone())?).await;
+    let concurrency = concurrency(args, &fleet.settings);
+    let resolved = resolve_targets(ui, fleet, &aws, concurrency).await?;
+    Ok(Some(Opened {
+        aws,
+        concurrency,
+        resolved,
+    }))
+}
+
 /// Runs preflight on the plan's changes unless it is off; returns whether
 /// `--preflight strict` must stop the run.
 pub(crate) async fn check_destinations(
@@ -228,7 +256,11 @@ pub(crate) async fn check_destinations(
     }
     let bar = render::progress::Bar::new("preflight", ui.quiet);
     engine::preflight::preflight(aws, plan, concurrency, &bar).await;
-    mode == PreflightMode::Strict && plan.targets.iter().any(|t| t.preflight.iter().any(|f| f.blocks()))
+    mode == PreflightMode::Strict
+        && plan
+            .targets
+            .iter()
+            .any(|t| t.preflight.iter().any(|f| f.blocks()))
 }
 
 /// The targets of the fleet that `--target`, `--exclude` and `--partition`

@@ -4,26 +4,23 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use super::resolve_targets;
-use super::{
-    check_destinations,
-    Exit, Ui, aws_options, check_caller, concurrency, load_fleet, make_plan, selected, timestamp,
-};
-use crate::aws::Aws;
+use super::{Exit, Ui, check_caller, check_destinations, make_plan, selected, timestamp};
+use super::{Opened, open};
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::engine::Plan;
 use crate::engine::saved::SavedPlan;
-use crate::fleet;
 use crate::render;
 use crate::render::markdown::PlanSource;
 
 pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> {
-    let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
+    let Some(Opened {
+        aws,
+        concurrency,
+        resolved,
+    }) = open(ui, config, &args.aws).await?
+    else {
         return Ok(Exit::Failure);
     };
-    let aws = Aws::connect(aws_options(&args.aws, fleet.settings.clone())?).await;
-    let concurrency = concurrency(&args.aws, &fleet.settings);
-    let resolved = resolve_targets(ui, fleet, &aws, concurrency).await?;
     let fleet = &resolved.fleet;
     let targets = selected(ui, fleet, &args.filter)?;
     check_caller(&aws).await?;

@@ -75,7 +75,12 @@ pub(super) fn policy(ui: &Ui, config: &str, args: PolicyArgs) -> Result<Exit> {
         };
         writeln!(out, "# profile {}\n", profile.name)?;
         for document in profile_documents(&scope, &config) {
-            writeln!(out, "## {}\n{}\n", document.title, serde_json::to_string_pretty(&document.body)?)?;
+            writeln!(
+                out,
+                "## {}\n{}\n",
+                document.title,
+                serde_json::to_string_pretty(&document.body)?
+            )?;
         }
         if let Some(cw) = &config.cloudwatch_config
             && !roles.contains(&cw.role_arn)

@@ -2,22 +2,21 @@
 
 use anyhow::Result;
 
-use super::{
-    Exit, Ui, aws_options, check_caller, concurrency, load_fleet, resolve_targets, selected,
-};
-use crate::aws::Aws;
+use super::{Exit, Ui, check_caller, selected};
+use super::{Opened, open};
 use crate::cli::{ShowArgs, ShowFormat};
 use crate::engine;
-use crate::fleet;
 use crate::render;
 
 pub(super) async fn show(ui: &Ui, config: &str, args: ShowArgs) -> Result<Exit> {
-    let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
+    let Some(Opened {
+        aws,
+        concurrency,
+        resolved,
+    }) = open(ui, config, &args.aws).await?
+    else {
         return Ok(Exit::Failure);
     };
-    let aws = Aws::connect(aws_options(&args.aws, fleet.settings.clone())?).await;
-    let concurrency = concurrency(&args.aws, &fleet.settings);
-    let resolved = resolve_targets(ui, fleet, &aws, concurrency).await?;
     let targets = selected(ui, &resolved.fleet, &args.filter)?;
     check_caller(&aws).await?;
     let bar = render::progress::Bar::new("reading", ui.quiet);

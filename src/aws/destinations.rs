@@ -10,7 +10,9 @@ use crate::engine::{ApiError, Location};
 
 /// IAM returns policy documents URL-encoded.
 fn decode(document: &str) -> String {
-    percent_decode_str(document).decode_utf8_lossy().into_owned()
+    percent_decode_str(document)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// "This thing does not exist" answers, which are facts, not failures.
@@ -25,7 +27,8 @@ fn absent<T>(result: Result<T, ApiError>, codes: &[&str]) -> Result<Option<T>, A
 impl Aws {
     async fn s3(&self, at: Location<'_>) -> Result<aws_sdk_s3::Client, ApiError> {
         let session = self.session(at).await?;
-        let mut config = aws_sdk_s3::config::Builder::from(&session.config).region(SdkRegion::new(at.region.to_string()));
+        let mut config = aws_sdk_s3::config::Builder::from(&session.config)
+            .region(SdkRegion::new(at.region.to_string()));
         if session.config.endpoint_url().is_some() {
             // A local endpoint has no per-bucket host names.
             config = config.force_path_style(true);
@@ -48,15 +51,22 @@ impl DestinationApi for Aws {
             }
         };
         let region = absent(
-            client.get_bucket_location().bucket(bucket).send().await.map_err(api_error),
+            client
+                .get_bucket_location()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(api_error),
             &["NoSuchBucket"],
         )
         .map(|found| {
-            found.map(|output| match output.location_constraint().map(|c| c.as_str()) {
-                None | Some("") => "us-east-1".to_owned(),
-                Some("EU") => "eu-west-1".to_owned(),
-                Some(region) => region.to_owned(),
-            })
+            found.map(
+                |output| match output.location_constraint().map(|c| c.as_str()) {
+                    None | Some("") => "us-east-1".to_owned(),
+                    Some("EU") => "eu-west-1".to_owned(),
+                    Some(region) => region.to_owned(),
+                },
+            )
         });
         if matches!(region, Ok(None)) {
             return BucketFacts {
@@ -67,7 +77,12 @@ impl DestinationApi for Aws {
             };
         }
         let policy = absent(
-            client.get_bucket_policy().bucket(bucket).send().await.map_err(api_error),
+            client
+                .get_bucket_policy()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(api_error),
             &["NoSuchBucketPolicy"],
         )
         .map(|found| found.and_then(|output| output.policy));
@@ -89,12 +104,20 @@ impl DestinationApi for Aws {
             })
         });
         let encryption = absent(
-            client.get_bucket_encryption().bucket(bucket).send().await.map_err(api_error),
+            client
+                .get_bucket_encryption()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(api_error),
             &["ServerSideEncryptionConfigurationNotFoundError"],
         )
         .map(|found| {
             found.and_then(|output| {
-                let rule = output.server_side_encryption_configuration()?.rules().first()?;
+                let rule = output
+                    .server_side_encryption_configuration()?
+                    .rules()
+                    .first()?;
                 let default = rule.apply_server_side_encryption_by_default()?;
                 Some((
                     default.sse_algorithm().as_str().to_owned(),
@@ -110,7 +133,11 @@ impl DestinationApi for Aws {
         }
     }
 
-    async fn log_group(&self, at: Location<'_>, name: &str) -> Result<Option<LogGroupFacts>, ApiError> {
+    async fn log_group(
+        &self,
+        at: Location<'_>,
+        name: &str,
+    ) -> Result<Option<LogGroupFacts>, ApiError> {
         let session = self.session(at).await?;
         let config = aws_sdk_cloudwatchlogs::config::Builder::from(&session.config)
             .region(SdkRegion::new(at.region.to_string()))
@@ -134,7 +161,15 @@ impl DestinationApi for Aws {
         let session = self.session(at).await?;
         let iam = aws_sdk_iam::Client::new(&session.config);
         let name = role_arn.rsplit('/').next().unwrap_or(role_arn);
-        let Some(role) = absent(iam.get_role().role_name(name).send().await.map_err(api_error), &["NoSuchEntity"])? else {
+        let Some(role) = absent(
+            iam.get_role()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(api_error),
+            &["NoSuchEntity"],
+        )?
+        else {
             return Ok(None);
         };
         let trust_policy = role
@@ -143,7 +178,12 @@ impl DestinationApi for Aws {
             .map(decode)
             .unwrap_or_default();
         let mut policies = Vec::new();
-        let inline = iam.list_role_policies().role_name(name).send().await.map_err(api_error)?;
+        let inline = iam
+            .list_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(api_error)?;
         for policy in inline.policy_names() {
             let document = iam
                 .get_role_policy()
@@ -161,8 +201,15 @@ impl DestinationApi for Aws {
             .await
             .map_err(api_error)?;
         for policy in attached.attached_policies() {
-            let Some(arn) = policy.policy_arn() else { continue };
-            let found = iam.get_policy().policy_arn(arn).send().await.map_err(api_error)?;
+            let Some(arn) = policy.policy_arn() else {
+                continue;
+            };
+            let found = iam
+                .get_policy()
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(api_error)?;
             let Some(version) = found.policy().and_then(|p| p.default_version_id()) else {
                 continue;
             };
@@ -177,6 +224,9 @@ impl DestinationApi for Aws {
                 policies.push(decode(text));
             }
         }
-        Ok(Some(RoleFacts { trust_policy, policies }))
+        Ok(Some(RoleFacts {
+            trust_policy,
+            policies,
+        }))
     }
 }

@@ -217,7 +217,9 @@ impl Aws {
         let config = self
             .base
             .to_builder()
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
             .build();
         Ok(AccountSession {
             bedrock: aws_sdk_bedrock::Client::new(&config),

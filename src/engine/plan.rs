@@ -154,13 +154,13 @@ pub async fn plan_targets<A: LoggingApi>(
                 let live = api.get(location(&target)).await;
                 progress.advanced();
                 (
-                index,
-                TargetPlan {
-                    target,
-                    live,
-                    preflight: Vec::new(),
-                },
-            )
+                    index,
+                    TargetPlan {
+                        target,
+                        live,
+                        preflight: Vec::new(),
+                    },
+                )
             })
             .buffer_unordered(concurrency.max(1))
             .collect()

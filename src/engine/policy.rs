@@ -22,7 +22,11 @@ pub struct Document {
 
 /// The bucket policy that lets Bedrock deliver logs to `bucket`.
 pub fn bucket_policy(scope: &PolicyScope<'_>, bucket: &str, prefix: Option<&str>) -> Value {
-    let PolicyScope { partition, account, region } = scope;
+    let PolicyScope {
+        partition,
+        account,
+        region,
+    } = scope;
     json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -41,7 +45,11 @@ pub fn bucket_policy(scope: &PolicyScope<'_>, bucket: &str, prefix: Option<&str>
 
 /// The trust policy of the role Bedrock uses to write to CloudWatch Logs.
 pub fn cloudwatch_trust_policy(scope: &PolicyScope<'_>) -> Value {
-    let PolicyScope { partition, account, region } = scope;
+    let PolicyScope {
+        partition,
+        account,
+        region,
+    } = scope;
     json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -58,7 +66,11 @@ pub fn cloudwatch_trust_policy(scope: &PolicyScope<'_>) -> Value {
 
 /// The permission policy of that role.
 pub fn cloudwatch_permission_policy(scope: &PolicyScope<'_>, log_group: &str) -> Value {
-    let PolicyScope { partition, account, region } = scope;
+    let PolicyScope {
+        partition,
+        account,
+        region,
+    } = scope;
     json!({
         "Version": "2012-10-17",
         "Statement": [{

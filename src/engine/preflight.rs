@@ -52,7 +52,11 @@ pub trait DestinationApi: Sync {
         at: Location<'_>,
         name: &str,
     ) -> impl Future<Output = Result<Option<LogGroupFacts>, ApiError>> + Send;
-    fn role(&self, at: Location<'_>, role_arn: &str) -> impl Future<Output = Result<Option<RoleFacts>, ApiError>> + Send;
+    fn role(
+        &self,
+        at: Location<'_>,
+        role_arn: &str,
+    ) -> impl Future<Output = Result<Option<RoleFacts>, ApiError>> + Send;
 }
 
 /// How serious a finding is.
@@ -78,7 +82,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(severity: Severity, resource: &str, problem: impl Into<String>, fix: impl Into<String>) -> Finding {
+    fn new(
+        severity: Severity,
+        resource: &str,
+        problem: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Finding {
         Finding {
             severity,
             resource: resource.to_owned(),
@@ -122,15 +131,25 @@ fn reads(target: &Target) -> Vec<Read> {
     };
     let (account, region) = (&target.account.id, &target.region);
     let mut out = Vec::new();
-    let buckets = config
-        .s3_config
-        .iter()
-        .chain(config.cloudwatch_config.iter().filter_map(|cw| cw.large_data_delivery_s3_config.as_ref()));
+    let buckets = config.s3_config.iter().chain(
+        config
+            .cloudwatch_config
+            .iter()
+            .filter_map(|cw| cw.large_data_delivery_s3_config.as_ref()),
+    );
     for s3 in buckets {
-        out.push(Read::Bucket(account.clone(), region.clone(), s3.bucket_name.clone()));
+        out.push(Read::Bucket(
+            account.clone(),
+            region.clone(),
+            s3.bucket_name.clone(),
+        ));
     }
     if let Some(cw) = &config.cloudwatch_config {
-        out.push(Read::LogGroup(account.clone(), region.clone(), cw.log_group_name.clone()));
+        out.push(Read::LogGroup(
+            account.clone(),
+            region.clone(),
+            cw.log_group_name.clone(),
+        ));
         out.push(Read::Role(account.clone(), cw.role_arn.clone()));
     }
     out
@@ -138,7 +157,12 @@ fn reads(target: &Target) -> Vec<Read> {
 
 /// Checks the destinations of every target that plan will create or
 /// update, and records the findings on the plan.
-pub async fn preflight<A: DestinationApi>(api: &A, plan: &mut Plan, concurrency: usize, progress: &dyn Progress) {
+pub async fn preflight<A: DestinationApi>(
+    api: &A,
+    plan: &mut Plan,
+    concurrency: usize,
+    progress: &dyn Progress,
+) {
     let changing = |action: Option<Action>| matches!(action, Some(Action::Create | Action::Update));
     let mut wanted: BTreeSet<Read> = BTreeSet::new();
     let mut where_from: HashMap<Read, usize> = HashMap::new();
@@ -189,16 +213,39 @@ fn check_target(target: &Target, facts: &HashMap<Read, Fact>) -> Vec<Finding> {
             .filter_map(|cw| cw.large_data_delivery_s3_config.as_ref()),
     );
     for s3 in buckets {
-        if let Some(Fact::Bucket(facts)) = facts.get(&Read::Bucket(account.clone(), region.clone(), s3.bucket_name.clone())) {
-            check_bucket(&mut findings, facts, account, region, &s3.bucket_name, s3.key_prefix.as_deref());
+        if let Some(Fact::Bucket(facts)) = facts.get(&Read::Bucket(
+            account.clone(),
+            region.clone(),
+            s3.bucket_name.clone(),
+        )) {
+            check_bucket(
+                &mut findings,
+                facts,
+                account,
+                region,
+                &s3.bucket_name,
+                s3.key_prefix.as_deref(),
+            );
         }
     }
     if let Some(cw) = &config.cloudwatch_config {
-        if let Some(Fact::LogGroup(group)) = facts.get(&Read::LogGroup(account.clone(), region.clone(), cw.log_group_name.clone())) {
+        if let Some(Fact::LogGroup(group)) = facts.get(&Read::LogGroup(
+            account.clone(),
+            region.clone(),
+            cw.log_group_name.clone(),
+        )) {
             check_log_group(&mut findings, group, region, &cw.log_group_name);
         }
-        if let Some(Fact::Role(role)) = facts.get(&Read::Role(account.clone(), cw.role_arn.clone())) {
-            check_role(&mut findings, role, account, region, &cw.role_arn, &cw.log_group_name);
+        if let Some(Fact::Role(role)) = facts.get(&Read::Role(account.clone(), cw.role_arn.clone()))
+        {
+            check_role(
+                &mut findings,
+                role,
+                account,
+                region,
+                &cw.role_arn,
+                &cw.log_group_name,
+            );
         }
     }
     findings.sort();
@@ -207,10 +254,19 @@ fn check_target(target: &Target, facts: &HashMap<Read, Fact>) -> Vec<Finding> {
 }
 
 /// The object ARN bedrock writes to, per DESIGN §1.
-pub fn log_object_arn(partition: &str, bucket: &str, prefix: Option<&str>, account: &str) -> String {
+pub fn log_object_arn(
+    partition: &str,
+    bucket: &str,
+    prefix: Option<&str>,
+    account: &str,
+) -> String {
     match prefix {
-        Some(prefix) => format!("arn:{partition}:s3:::{bucket}/{prefix}/AWSLogs/{account}/BedrockModelInvocationLogs/*"),
-        None => format!("arn:{partition}:s3:::{bucket}/AWSLogs/{account}/BedrockModelInvocationLogs/*"),
+        Some(prefix) => format!(
+            "arn:{partition}:s3:::{bucket}/{prefix}/AWSLogs/{account}/BedrockModelInvocationLogs/*"
+        ),
+        None => {
+            format!("arn:{partition}:s3:::{bucket}/AWSLogs/{account}/BedrockModelInvocationLogs/*")
+        }
     }
 }
 
@@ -282,7 +338,10 @@ fn check_bucket(
         Ok(setting) => out.push(Finding::new(
             Severity::Problem,
             &resource,
-            format!("object ownership is {}, not BucketOwnerEnforced", setting.as_deref().unwrap_or("unset")),
+            format!(
+                "object ownership is {}, not BucketOwnerEnforced",
+                setting.as_deref().unwrap_or("unset")
+            ),
             "set the bucket's object ownership to \"bucket owner enforced\" (ACLs disabled)",
         )),
     }
@@ -298,7 +357,12 @@ fn check_bucket(
     }
 }
 
-fn check_log_group(out: &mut Vec<Finding>, group: &Result<Option<LogGroupFacts>, ApiError>, region: &Region, name: &str) {
+fn check_log_group(
+    out: &mut Vec<Finding>,
+    group: &Result<Option<LogGroupFacts>, ApiError>,
+    region: &Region,
+    name: &str,
+) {
     let resource = format!("log group {name}");
     match group {
         Err(err) => out.push(Finding::cannot_check(&resource, "the log group", err)),
@@ -308,7 +372,9 @@ fn check_log_group(out: &mut Vec<Finding>, group: &Result<Option<LogGroupFacts>,
             "the log group does not exist (Bedrock does not create it)",
             format!("create log group {name} in {region}"),
         )),
-        Ok(Some(LogGroupFacts { kms_key_id: Some(key) })) => out.push(Finding::new(
+        Ok(Some(LogGroupFacts {
+            kms_key_id: Some(key),
+        })) => out.push(Finding::new(
             Severity::Note,
             &resource,
             format!("the log group is encrypted with KMS key {key}"),
@@ -343,7 +409,10 @@ fn check_role(
         action: "sts:AssumeRole",
         resource: role_arn,
         source_account: account.as_str(),
-        source_arn: &format!("arn:{}:bedrock:{region}:{account}:model-invocation", region.partition()),
+        source_arn: &format!(
+            "arn:{}:bedrock:{region}:{account}:model-invocation",
+            region.partition()
+        ),
     };
     if !allows_trust(&facts.trust_policy, &trust) {
         out.push(Finding::new(
@@ -392,7 +461,10 @@ struct Request<'a> {
 /// resources.
 pub fn wildcard(pattern: &str, text: &str, ignore_case: bool) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = if ignore_case {
-        (pattern.to_lowercase().chars().collect(), text.to_lowercase().chars().collect())
+        (
+            pattern.to_lowercase().chars().collect(),
+            text.to_lowercase().chars().collect(),
+        )
     } else {
         (pattern.chars().collect(), text.chars().collect())
     };
@@ -438,7 +510,9 @@ fn statements(policy: &str) -> Vec<Value> {
 fn principal_is_service(statement: &Value, service: &str) -> bool {
     match statement.get("Principal") {
         Some(Value::String(any)) => any == "*",
-        Some(principal) => principal.get("Service").is_some_and(|s| strings(s).contains(&service)),
+        Some(principal) => principal
+            .get("Service")
+            .is_some_and(|s| strings(s).contains(&service)),
         None => false,
     }
 }
@@ -464,7 +538,9 @@ fn conditions_hold(statement: &Value, request: &Request<'_>) -> bool {
         return true;
     };
     for (operator, tests) in conditions {
-        let Value::Object(tests) = tests else { continue };
+        let Value::Object(tests) = tests else {
+            continue;
+        };
         for (key, expected) in tests {
             let actual = match key.to_ascii_lowercase().as_str() {
                 "aws:sourceaccount" => request.source_account,

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use super::preflight::Finding;
 use super::plan::{Action, Plan, PlanCounts, TargetPlan};
+use super::preflight::Finding;
 use crate::fleet::{Account, AccountId, Fleet, Region, Settings, Target};
 use crate::logging::LoggingConfig;
 

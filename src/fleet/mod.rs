@@ -143,7 +143,10 @@ impl ProfileTemplate {
     fn unexpanded(&self) -> Option<LoggingConfig> {
         let s3 = |raw: &Spanned<RawS3>| {
             let raw = raw.get_ref();
-            S3Config::new(raw.bucket_name.get_ref(), raw.key_prefix.as_ref().map(|p| p.get_ref().clone()))
+            S3Config::new(
+                raw.bucket_name.get_ref(),
+                raw.key_prefix.as_ref().map(|p| p.get_ref().clone()),
+            )
         };
         let [text, image, embedding, video, audio] = self.flags;
         self.enabled.then(|| LoggingConfig {

@@ -48,14 +48,25 @@ impl Placeholders<'_> {
 impl Placeholders<'_> {
     /// A profile's configuration with every placeholder expanded.
     pub fn expand_config(&self, config: &LoggingConfig) -> LoggingConfig {
-        let s3 = |s3: &S3Config| S3Config::new(self.expand(&s3.bucket_name), s3.key_prefix.as_deref().map(|p| self.expand(p)));
+        let s3 = |s3: &S3Config| {
+            S3Config::new(
+                self.expand(&s3.bucket_name),
+                s3.key_prefix.as_deref().map(|p| self.expand(p)),
+            )
+        };
         LoggingConfig {
             s3_config: config.s3_config.as_ref().map(s3),
-            cloudwatch_config: config.cloudwatch_config.as_ref().map(|cw| CloudWatchConfig {
-                log_group_name: self.expand(&cw.log_group_name),
-                role_arn: self.expand(&cw.role_arn),
-                large_data_delivery_s3_config: cw.large_data_delivery_s3_config.as_ref().map(s3),
-            }),
+            cloudwatch_config: config
+                .cloudwatch_config
+                .as_ref()
+                .map(|cw| CloudWatchConfig {
+                    log_group_name: self.expand(&cw.log_group_name),
+                    role_arn: self.expand(&cw.role_arn),
+                    large_data_delivery_s3_config: cw
+                        .large_data_delivery_s3_config
+                        .as_ref()
+                        .map(s3),
+                }),
             ..config.clone()
         }
     }

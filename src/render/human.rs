@@ -76,7 +76,13 @@ fn preflight(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
             Severity::CannotCheck => ("preflight cannot check", YELLOW),
             Severity::Note => ("preflight note", CYAN),
         };
-        writeln!(out, "  {} {}: {}", paint(style, label), finding.resource, finding.problem)?;
+        writeln!(
+            out,
+            "  {} {}: {}",
+            paint(style, label),
+            finding.resource,
+            finding.problem
+        )?;
         writeln!(out, "    fix: {}", finding.fix)?;
     }
     Ok(())
@@ -91,9 +97,17 @@ fn preflight_summary(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             .filter(|f| f.severity == severity)
             .count()
     };
-    let (problems, unchecked, notes) = (count(Severity::Problem), count(Severity::CannotCheck), count(Severity::Note));
+    let (problems, unchecked, notes) = (
+        count(Severity::Problem),
+        count(Severity::CannotCheck),
+        count(Severity::Note),
+    );
     if problems + unchecked + notes > 0 {
-        let targets = plan.targets.iter().filter(|t| !t.preflight.is_empty()).count();
+        let targets = plan
+            .targets
+            .iter()
+            .filter(|t| !t.preflight.is_empty())
+            .count();
         writeln!(
             out,
             "{} {problems} problems, {unchecked} checks that could not run, {notes} notes, in {targets} targets.",

@@ -200,9 +200,15 @@ pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
     }
 
     let mut findings = String::new();
-    let with_findings: Vec<&TargetPlan> = plan.targets.iter().filter(|t| !t.preflight.is_empty()).collect();
+    let with_findings: Vec<&TargetPlan> = plan
+        .targets
+        .iter()
+        .filter(|t| !t.preflight.is_empty())
+        .collect();
     if !with_findings.is_empty() {
-        findings.push_str("#### Preflight\n\n| target | resource | finding | fix |\n|---|---|---|---|\n");
+        findings.push_str(
+            "#### Preflight\n\n| target | resource | finding | fix |\n|---|---|---|---|\n",
+        );
         let mut rows = 0;
         for target in &with_findings {
             for finding in &target.preflight {
@@ -221,7 +227,11 @@ pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
             }
         }
         if rows > PREFLIGHT_ROWS {
-            let _ = writeln!(findings, "\n_{} more findings in the JSON plan artifact._", rows - PREFLIGHT_ROWS);
+            let _ = writeln!(
+                findings,
+                "\n_{} more findings in the JSON plan artifact._",
+                rows - PREFLIGHT_ROWS
+            );
         }
         findings.push('\n');
     }

@@ -79,7 +79,12 @@ struct FakeDestinations {
 
 impl FakeDestinations {
     fn count(&self, what: &str) {
-        *self.calls.lock().unwrap().entry(what.to_owned()).or_default() += 1;
+        *self
+            .calls
+            .lock()
+            .unwrap()
+            .entry(what.to_owned())
+            .or_default() += 1;
     }
 }
 
@@ -88,7 +93,11 @@ impl DestinationApi for FakeDestinations {
         self.count("bucket");
         self.facts.bucket.clone()
     }
-    async fn log_group(&self, _at: Location<'_>, _name: &str) -> Result<Option<LogGroupFacts>, ApiError> {
+    async fn log_group(
+        &self,
+        _at: Location<'_>,
+        _name: &str,
+    ) -> Result<Option<LogGroupFacts>, ApiError> {
         self.count("log_group");
         self.facts.group.clone()
     }
@@ -123,11 +132,17 @@ async fn a_correct_setup_has_no_finding() {
 async fn each_problem_is_named() {
     let mut facts = Facts::default();
     facts.bucket.region = Ok(None);
-    assert_eq!(problems(&findings(facts).await), ["the bucket does not exist"]);
+    assert_eq!(
+        problems(&findings(facts).await),
+        ["the bucket does not exist"]
+    );
 
     let mut facts = Facts::default();
     facts.bucket.region = Ok(Some("eu-west-1".into()));
-    assert_eq!(problems(&findings(facts).await), ["the bucket is in eu-west-1, not in us-east-1"]);
+    assert_eq!(
+        problems(&findings(facts).await),
+        ["the bucket is in eu-west-1, not in us-east-1"]
+    );
 
     let mut facts = Facts::default();
     facts.bucket.policy = Ok(Some(good_bucket_policy("elsewhere")));
@@ -135,32 +150,63 @@ async fn each_problem_is_named() {
     assert!(problems(&found)[0].starts_with("the bucket policy does not let bedrock.amazonaws.com s3:PutObject on arn:aws:s3:::logs-111111111111/bedrock/AWSLogs/111111111111/BedrockModelInvocationLogs/*"), "{found:?}");
 
     let mut facts = Facts::default();
-    facts.bucket.policy = Ok(Some(good_bucket_policy("bedrock").replace("bedrock.amazonaws.com", "logs.amazonaws.com")));
+    facts.bucket.policy = Ok(Some(
+        good_bucket_policy("bedrock").replace("bedrock.amazonaws.com", "logs.amazonaws.com"),
+    ));
     assert_eq!(findings(facts).await.len(), 1);
 
     let mut facts = Facts::default();
-    facts.bucket.policy = Ok(Some(good_bucket_policy("bedrock").replace("\"aws:SourceAccount\":\"111111111111\"", "\"aws:SourceAccount\":\"222222222222\"")));
-    assert_eq!(findings(facts).await.len(), 1, "a condition for another account");
+    facts.bucket.policy = Ok(Some(good_bucket_policy("bedrock").replace(
+        "\"aws:SourceAccount\":\"111111111111\"",
+        "\"aws:SourceAccount\":\"222222222222\"",
+    )));
+    assert_eq!(
+        findings(facts).await.len(),
+        1,
+        "a condition for another account"
+    );
 
     let mut facts = Facts::default();
     facts.bucket.ownership = Ok(Some("ObjectWriter".into()));
-    assert_eq!(problems(&findings(facts).await), ["object ownership is ObjectWriter, not BucketOwnerEnforced"]);
+    assert_eq!(
+        problems(&findings(facts).await),
+        ["object ownership is ObjectWriter, not BucketOwnerEnforced"]
+    );
 
     let mut facts = Facts::default();
     facts.group = Ok(None);
-    assert_eq!(problems(&findings(facts).await), ["the log group does not exist (Bedrock does not create it)"]);
+    assert_eq!(
+        problems(&findings(facts).await),
+        ["the log group does not exist (Bedrock does not create it)"]
+    );
 
     let mut facts = Facts::default();
     facts.role = Ok(None);
-    assert_eq!(problems(&findings(facts).await), ["the role does not exist"]);
+    assert_eq!(
+        problems(&findings(facts).await),
+        ["the role does not exist"]
+    );
 
     let mut facts = Facts::default();
-    facts.role = Ok(Some(RoleFacts { trust_policy: "{}".into(), ..good_role() }));
-    assert_eq!(problems(&findings(facts).await), ["the role does not trust bedrock.amazonaws.com"]);
+    facts.role = Ok(Some(RoleFacts {
+        trust_policy: "{}".into(),
+        ..good_role()
+    }));
+    assert_eq!(
+        problems(&findings(facts).await),
+        ["the role does not trust bedrock.amazonaws.com"]
+    );
 
     let mut facts = Facts::default();
-    facts.role = Ok(Some(RoleFacts { policies: vec![], ..good_role() }));
-    assert_eq!(findings(facts).await.len(), 2, "both log actions are missing");
+    facts.role = Ok(Some(RoleFacts {
+        policies: vec![],
+        ..good_role()
+    }));
+    assert_eq!(
+        findings(facts).await.len(),
+        2,
+        "both log actions are missing"
+    );
 }
 
 #[tokio::test]
@@ -170,8 +216,16 @@ async fn unreadable_facts_are_reported_and_kms_is_a_note() {
     facts.bucket.encryption = Ok(Some(("aws:kms".into(), Some("key-1".into()))));
     let found = findings(facts).await;
     assert_eq!(found.len(), 2, "{found:?}");
-    assert!(found.iter().any(|f| f.severity == Severity::CannotCheck && f.problem.contains("AccessDenied")));
-    assert!(found.iter().any(|f| f.severity == Severity::Note && !f.blocks()));
+    assert!(
+        found
+            .iter()
+            .any(|f| f.severity == Severity::CannotCheck && f.problem.contains("AccessDenied"))
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.severity == Severity::Note && !f.blocks())
+    );
 }
 
 #[test]
