@@ -15,6 +15,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_bedrock::config::retry::{RetryConfig, RetryPartition};
 use aws_sdk_bedrock::config::timeout::TimeoutConfig;
 use aws_smithy_http_client::tls;
+use futures::StreamExt;
 use tokio::sync::OnceCell;
 
 use crate::engine::{ApiError, Location, LoggingApi};
@@ -287,6 +288,16 @@ impl LoggingApi for Aws {
                 Err(err) => return Err(err),
             }
         }
+    }
+
+    async fn prepare(&self, accounts: &[Location<'_>], concurrency: usize) {
+        // Errors are kept in each account's session and reported by its
+        // targets' calls.
+        futures::stream::iter(accounts)
+            .for_each_concurrent(concurrency, |at| async move {
+                let _ = self.session(*at).await;
+            })
+            .await;
     }
 
     async fn delete(&self, at: Location<'_>) -> Result<(), ApiError> {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use futures::StreamExt;
 
-use super::plan::{Action, TargetPlan, location, unified_diff};
+use super::plan::{Action, TargetPlan, location, prepare_accounts, unified_diff};
 use super::{ApiError, LoggingApi, Progress};
 use crate::logging::LoggingConfig;
 
@@ -191,6 +191,7 @@ pub async fn check_stale<A: LoggingApi>(
 ) -> Vec<StaleTarget> {
     let readable: Vec<&TargetPlan> = planned.iter().filter(|p| p.live.is_ok()).collect();
     progress.started(readable.len());
+    prepare_accounts(api, readable.iter().map(|p| &p.target), concurrency).await;
     let mut stale: Vec<(usize, StaleTarget)> =
         futures::stream::iter(readable.into_iter().enumerate())
             .map(|(index, plan)| async move {

@@ -77,6 +77,18 @@ pub trait LoggingApi: Sync {
         config: &LoggingConfig,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
     fn delete(&self, at: Location<'_>) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// Gets ready to call these accounts (one location each), e.g. by
+    /// assuming their roles, at most `concurrency` at a time. Without it the
+    /// first target of every account would hold a slot while its account's
+    /// credentials are fetched, and its other targets would wait behind it.
+    fn prepare(
+        &self,
+        _accounts: &[Location<'_>],
+        _concurrency: usize,
+    ) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 /// Called as work progresses, so a renderer can draw a progress bar.

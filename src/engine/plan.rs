@@ -148,6 +148,7 @@ pub async fn plan_targets<A: LoggingApi>(
     progress: &dyn Progress,
 ) -> Plan {
     progress.started(targets.len());
+    prepare_accounts(api, targets.iter(), concurrency).await;
     let mut planned: Vec<(usize, TargetPlan)> =
         futures::stream::iter(targets.into_iter().enumerate())
             .map(|(index, target)| async move {
@@ -170,6 +171,20 @@ pub async fn plan_targets<A: LoggingApi>(
     Plan {
         targets: planned.into_iter().map(|(_, plan)| plan).collect(),
     }
+}
+
+/// Lets the API set up every account of `targets` before their calls start.
+pub async fn prepare_accounts<'t, A: LoggingApi>(
+    api: &A,
+    targets: impl Iterator<Item = &'t Target>,
+    concurrency: usize,
+) {
+    let mut seen = std::collections::HashSet::new();
+    let accounts: Vec<Location<'_>> = targets
+        .filter(|t| seen.insert(&t.account.id))
+        .map(location)
+        .collect();
+    api.prepare(&accounts, concurrency.max(1)).await;
 }
 
 /// Where a target's calls go.
