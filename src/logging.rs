@@ -80,6 +80,16 @@ impl LoggingConfig {
         toml::to_string(self).expect("a logging configuration always serialises to TOML")
     }
 
+    /// Every S3 bucket the configuration delivers to: the S3 destination and
+    /// CloudWatch's large-data bucket.
+    pub fn buckets(&self) -> impl Iterator<Item = &S3Config> {
+        self.s3_config.iter().chain(
+            self.cloudwatch_config
+                .iter()
+                .filter_map(|cw| cw.large_data_delivery_s3_config.as_ref()),
+        )
+    }
+
     /// The flags as (fleet file key, value) pairs, in the file's order.
     pub fn flags(&self) -> [(&'static str, bool); 5] {
         [

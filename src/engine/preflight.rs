@@ -131,13 +131,7 @@ fn reads(target: &Target) -> Vec<Read> {
     };
     let (account, region) = (&target.account.id, &target.region);
     let mut out = Vec::new();
-    let buckets = config.s3_config.iter().chain(
-        config
-            .cloudwatch_config
-            .iter()
-            .filter_map(|cw| cw.large_data_delivery_s3_config.as_ref()),
-    );
-    for s3 in buckets {
+    for s3 in config.buckets() {
         out.push(Read::Bucket(
             account.clone(),
             region.clone(),
@@ -206,13 +200,7 @@ fn check_target(target: &Target, facts: &HashMap<Read, Fact>) -> Vec<Finding> {
     };
     let (account, region) = (&target.account.id, &target.region);
     let mut findings = Vec::new();
-    let buckets = config.s3_config.iter().chain(
-        config
-            .cloudwatch_config
-            .iter()
-            .filter_map(|cw| cw.large_data_delivery_s3_config.as_ref()),
-    );
-    for s3 in buckets {
+    for s3 in config.buckets() {
         if let Some(Fact::Bucket(facts)) = facts.get(&Read::Bucket(
             account.clone(),
             region.clone(),

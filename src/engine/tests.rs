@@ -62,7 +62,7 @@ pub(crate) fn drifted(fleet: &Fleet) -> FakeApi {
     api
 }
 
-fn options(max_failures: Option<usize>) -> ApplyOptions {
+pub(crate) fn options(max_failures: Option<usize>) -> ApplyOptions {
     ApplyOptions {
         concurrency: 4,
         max_failures,

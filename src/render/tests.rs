@@ -1,10 +1,7 @@
 //! Snapshots of what a person sees.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-
 use crate::engine::tests::{drifted, fleet};
-use crate::engine::{ApplyOptions, NoProgress, apply_changes, plan_targets};
+use crate::engine::{NoProgress, apply_changes, plan_targets};
 
 fn plain(bytes: Vec<u8>) -> String {
     anstream::adapter::strip_str(&String::from_utf8(bytes).unwrap()).to_string()
@@ -31,11 +28,7 @@ async fn human_plan_without_changes_and_apply_summary() {
     let fleet = fleet();
     let api = drifted(&fleet);
     let plan = plan_targets(&api, fleet.targets.clone(), 4, &NoProgress).await;
-    let options = ApplyOptions {
-        concurrency: 2,
-        max_failures: None,
-        stop: Arc::new(AtomicBool::new(false)),
-    };
+    let options = crate::engine::tests::options(None);
     let report = apply_changes(
         &api,
         plan.changes().cloned().collect(),
@@ -151,11 +144,7 @@ async fn markdown_apply_summary() {
     let mut api = drifted(&fleet);
     let plan = plan_targets(&api, fleet.targets.clone(), 4, &NoProgress).await;
     api.denied.insert("222222222222/eu-west-1".to_owned());
-    let options = ApplyOptions {
-        concurrency: 1,
-        max_failures: None,
-        stop: Arc::new(AtomicBool::new(false)),
-    };
+    let options = crate::engine::tests::options(None);
     let report = apply_changes(
         &api,
         plan.changes().cloned().collect(),
