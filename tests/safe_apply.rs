@@ -42,15 +42,11 @@ struct Run {
 }
 
 fn fleet(emulator: &Emulator, dir: &std::path::Path, args: &[&str]) -> Run {
-    let output = support::fleet_cmd(&emulator.endpoint)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
+    let (code, stdout, stderr) = support::run_fleet(&emulator.endpoint, dir, args);
     Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
+        code,
+        stdout,
+        stderr,
     }
 }
 

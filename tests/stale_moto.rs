@@ -20,18 +20,7 @@ async fn a_plan_made_stale_behind_its_back_writes_nothing() {
         scenario::fleet_file(&alpha, &beta),
     )
     .unwrap();
-    let fleet = |args: &[&str]| {
-        let output = support::fleet_cmd(&endpoint)
-            .current_dir(dir.path())
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            output.status.code().unwrap(),
-            String::from_utf8(output.stdout).unwrap(),
-            String::from_utf8(output.stderr).unwrap(),
-        )
-    };
+    let fleet = |args: &[&str]| support::run_fleet(&endpoint, dir.path(), args);
 
     let (code, _, stderr) = fleet(&["plan", "--out", "plan.json"]);
     assert_eq!(code, 0, "{stderr}");

@@ -146,18 +146,7 @@ pub async fn run(endpoint: &str, alpha: &str, beta: &str) {
     seed(endpoint, alpha, beta).await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("fleet.toml"), fleet_file(alpha, beta)).unwrap();
-    let fleet = |args: &[&str]| {
-        let output = support::fleet_cmd(endpoint)
-            .current_dir(dir.path())
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            output.status.code().unwrap(),
-            String::from_utf8(output.stdout).unwrap(),
-            String::from_utf8(output.stderr).unwrap(),
-        )
-    };
+    let fleet = |args: &[&str]| support::run_fleet(endpoint, dir.path(), args);
 
     let (code, plan, stderr) = fleet(&["plan", "--detailed-exitcode"]);
     assert_eq!(code, 2, "plan with changes exits 2\n{plan}\n{stderr}");

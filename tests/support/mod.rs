@@ -160,3 +160,18 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("build a tokio runtime")
 }
+
+/// `fleet ARGS…` in `dir` against `endpoint`, sandboxed like `fleet_cmd`:
+/// its exit code, stdout and stderr.
+pub fn run_fleet(endpoint: &str, dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let output = fleet_cmd(endpoint)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
