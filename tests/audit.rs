@@ -9,7 +9,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use support::{TEST_ROLE_NAME, bedrock, put_config};
+use support::{Run, TEST_ROLE_NAME, bedrock, put_config};
 
 const MANAGED: [&str; 4] = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"];
 
@@ -177,23 +177,8 @@ fn seeded_findings() -> Findings {
     expected
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn fleet_in(endpoint: &str, dir: &std::path::Path, args: &[&str]) -> Run {
-    let output = support::fleet_cmd(endpoint)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    support::run_fleet(endpoint, dir, args)
 }
 
 fn from_json(stdout: &str) -> Findings {

@@ -19,7 +19,7 @@ use aws_sdk_organizations::config::{BehaviorVersion, Region};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use emulated::Emulator;
 use serde_json::Value;
-use support::{TEST_ROLE_NAME, fleet_cmd, moto};
+use support::{Run, TEST_ROLE_NAME, moto};
 
 // ---------------------------------------------------------------------
 // An organization in moto.
@@ -133,23 +133,8 @@ fn fleet_head(regions: &str) -> String {
     format!("[fleet]\nregions = {regions}\nrole_name = \"{TEST_ROLE_NAME}\"\n{PROFILE}")
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn run(endpoint: &str, dir: &std::path::Path, args: &[&str]) -> Run {
-    let output = fleet_cmd(endpoint)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    support::run_fleet(endpoint, dir, args)
 }
 
 /// `fleet plan --format json`: target → action.

@@ -7,27 +7,12 @@ mod emulated;
 mod support;
 
 use serde_json::{Value, json};
-use support::{CALLER_ACCOUNT, TEST_ROLE_NAME, bedrock, put_config};
+use support::{CALLER_ACCOUNT, Run, TEST_ROLE_NAME, bedrock, put_config};
 
 const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-northeast-1"];
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn fleet_in(endpoint: &str, dir: &std::path::Path, args: &[&str]) -> Run {
-    let output = support::fleet_cmd(endpoint)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    support::run_fleet(endpoint, dir, args)
 }
 
 /// S3, CloudWatch and large data, named after the account.

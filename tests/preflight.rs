@@ -195,7 +195,7 @@ async fn preflight_names_each_broken_destination_and_passes_a_correct_one() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("fleet.toml"), fleet_file(&accounts)).unwrap();
-    let fleet = |args: &[&str]| support::run_fleet(&endpoint, dir.path(), args);
+    let fleet = |args: &[&str]| support::run_fleet(&endpoint, dir.path(), args).parts();
 
     for ((name, account), (_, broken)) in accounts.iter().zip(cases) {
         let (code, policy, stderr) = fleet(&["policy", "--account", account, "--region", REGION]);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_bedrock::config::retry::RetryConfig;
 use aws_sdk_bedrock::config::timeout::TimeoutConfig;
 use emulated::{Emulator, desired, fleet_file};
-use support::{get_config, logging_config_from_json};
+use support::{Run, get_config, logging_config_from_json};
 
 const REGIONS: [&str; 20] = [
     "us-east-1",
@@ -35,19 +35,8 @@ const REGIONS: [&str; 20] = [
     "il-central-1",
 ];
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn fleet(emulator: &Emulator, dir: &std::path::Path, args: &[&str]) -> Run {
-    let (code, stdout, stderr) = support::run_fleet(&emulator.endpoint, dir, args);
-    Run {
-        code,
-        stdout,
-        stderr,
-    }
+    support::run_fleet(&emulator.endpoint, dir, args)
 }
 
 fn setup(base: u64, accounts: usize, regions: &[&str]) -> tempfile::TempDir {

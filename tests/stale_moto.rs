@@ -20,7 +20,7 @@ async fn a_plan_made_stale_behind_its_back_writes_nothing() {
         scenario::fleet_file(&alpha, &beta),
     )
     .unwrap();
-    let fleet = |args: &[&str]| support::run_fleet(&endpoint, dir.path(), args);
+    let fleet = |args: &[&str]| support::run_fleet(&endpoint, dir.path(), args).parts();
 
     let (code, _, stderr) = fleet(&["plan", "--out", "plan.json"]);
     assert_eq!(code, 0, "{stderr}");

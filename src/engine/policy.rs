@@ -20,13 +20,22 @@ pub struct Document {
     pub body: Value,
 }
 
-/// The bucket policy that lets Bedrock deliver logs to `bucket`.
-pub fn bucket_policy(scope: &PolicyScope<'_>, bucket: &str, prefix: Option<&str>) -> Value {
+/// The conditions that limit the bedrock service principal to this
+/// account's configurations in this region.
+fn bedrock_source(scope: &PolicyScope<'_>) -> Value {
     let PolicyScope {
         partition,
         account,
         region,
     } = scope;
+    json!({
+        "StringEquals": { "aws:SourceAccount": account },
+        "ArnLike": { "aws:SourceArn": format!("arn:{partition}:bedrock:{region}:{account}:*") }
+    })
+}
+
+/// The bucket policy that lets Bedrock deliver logs to `bucket`.
+pub fn bucket_policy(scope: &PolicyScope<'_>, bucket: &str, prefix: Option<&str>) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -34,32 +43,21 @@ pub fn bucket_policy(scope: &PolicyScope<'_>, bucket: &str, prefix: Option<&str>
             "Effect": "Allow",
             "Principal": { "Service": "bedrock.amazonaws.com" },
             "Action": ["s3:PutObject"],
-            "Resource": [log_object_arn(partition, bucket, prefix, account)],
-            "Condition": {
-                "StringEquals": { "aws:SourceAccount": account },
-                "ArnLike": { "aws:SourceArn": format!("arn:{partition}:bedrock:{region}:{account}:*") }
-            }
+            "Resource": [log_object_arn(scope.partition, bucket, prefix, scope.account)],
+            "Condition": bedrock_source(scope)
         }]
     })
 }
 
 /// The trust policy of the role Bedrock uses to write to CloudWatch Logs.
 pub fn cloudwatch_trust_policy(scope: &PolicyScope<'_>) -> Value {
-    let PolicyScope {
-        partition,
-        account,
-        region,
-    } = scope;
     json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Effect": "Allow",
             "Principal": { "Service": "bedrock.amazonaws.com" },
             "Action": "sts:AssumeRole",
-            "Condition": {
-                "StringEquals": { "aws:SourceAccount": account },
-                "ArnLike": { "aws:SourceArn": format!("arn:{partition}:bedrock:{region}:{account}:*") }
-            }
+            "Condition": bedrock_source(scope)
         }]
     })
 }

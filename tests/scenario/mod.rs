@@ -146,7 +146,7 @@ pub async fn run(endpoint: &str, alpha: &str, beta: &str) {
     seed(endpoint, alpha, beta).await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("fleet.toml"), fleet_file(alpha, beta)).unwrap();
-    let fleet = |args: &[&str]| support::run_fleet(endpoint, dir.path(), args);
+    let fleet = |args: &[&str]| support::run_fleet(endpoint, dir.path(), args).parts();
 
     let (code, plan, stderr) = fleet(&["plan", "--detailed-exitcode"]);
     assert_eq!(code, 2, "plan with changes exits 2\n{plan}\n{stderr}");

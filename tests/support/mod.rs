@@ -161,17 +161,30 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("build a tokio runtime")
 }
 
-/// `fleet ARGS…` in `dir` against `endpoint`, sandboxed like `fleet_cmd`:
-/// its exit code, stdout and stderr.
-pub fn run_fleet(endpoint: &str, dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+/// What one `fleet` run printed, and its exit code (-1 when killed).
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// `(code, stdout, stderr)`, for tests that destructure.
+    pub fn parts(self) -> (i32, String, String) {
+        (self.code, self.stdout, self.stderr)
+    }
+}
+
+/// `fleet ARGS…` in `dir` against `endpoint`, sandboxed like `fleet_cmd`.
+pub fn run_fleet(endpoint: &str, dir: &std::path::Path, args: &[&str]) -> Run {
     let output = fleet_cmd(endpoint)
         .current_dir(dir)
         .args(args)
         .output()
         .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
 }
