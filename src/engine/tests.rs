@@ -249,3 +249,53 @@ async fn saved_plan_round_trips_and_rejects_edits() {
         .to_string();
     assert!(err.contains("plan.json is not valid JSON"), "{err}");
 }
+
+/// Stores something else than what it is asked to, like a server that
+/// silently defaults a flag.
+struct Lying(FakeApi);
+
+impl LoggingApi for Lying {
+    async fn get(
+        &self,
+        at: Location<'_>,
+    ) -> Result<Option<crate::logging::LoggingConfig>, ApiError> {
+        self.0.get(at).await
+    }
+
+    async fn put(
+        &self,
+        at: Location<'_>,
+        config: &crate::logging::LoggingConfig,
+    ) -> Result<(), ApiError> {
+        let mut stored = config.clone();
+        stored.video_data_delivery_enabled = !stored.video_data_delivery_enabled;
+        self.0.put(at, &stored).await
+    }
+
+    async fn delete(&self, at: Location<'_>) -> Result<(), ApiError> {
+        self.0.delete(at).await
+    }
+}
+
+#[tokio::test]
+async fn a_write_that_reads_back_different_is_not_applied() {
+    let fleet = fleet();
+    let api = Lying(drifted(&fleet));
+    let plan = plan_targets(&api, fleet.targets.clone(), 2, &NoProgress).await;
+    let report = apply_changes(
+        &api,
+        plan.changes().cloned().collect(),
+        &options(None),
+        &NoProgress,
+    )
+    .await;
+    // The two puts read back different; the delete reads back right.
+    assert_eq!((report.applied(), report.failed()), (1, 2));
+    assert!(!report.success());
+    assert!(
+        report
+            .results
+            .iter()
+            .any(|r| matches!(&r.outcome, ApplyOutcome::Mismatch { read_back: Some(_) }))
+    );
+}
