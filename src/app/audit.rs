@@ -83,6 +83,7 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
         }
     }
     out.flush()?;
+    ui.note_unreported(&report.unreported_flags());
     if let Some(path) = &args.out {
         ui.note(&format!("report written to {}", path.display()));
     }

@@ -86,6 +86,24 @@ impl Ui {
         }
     }
 
+    /// Something a user should know that is not a problem (`note: …`), unless `-q`.
+    pub(crate) fn notice(&self, message: &str) {
+        if !self.quiet {
+            let _ = writeln!(
+                anstream::stderr(),
+                "{} {message}",
+                render::paint(render::CYAN, "note:")
+            );
+        }
+    }
+
+    /// Says each region that leaves flags out of Get once, with those flags.
+    pub(crate) fn note_unreported(&self, unreported: &[crate::engine::UnreportedFlags]) {
+        for region in unreported {
+            self.notice(&render::unreported_note(region));
+        }
+    }
+
     pub(crate) fn note(&self, message: &str) {
         if self.verbose {
             let _ = writeln!(anstream::stderr(), "{message}");

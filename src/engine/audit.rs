@@ -349,7 +349,9 @@ pub fn destinations(config: &LoggingConfig) -> String {
 /// The fleet file keys (dotted) whose values differ between two
 /// configurations, in the file's key order.
 pub fn changed_fields(a: Option<&LoggingConfig>, b: Option<&LoggingConfig>) -> Vec<&'static str> {
-    let (a, b) = (fields(a), fields(b));
+    // A flag one side does not report is not compared.
+    let (a, b) = crate::logging::comparable(a, b);
+    let (a, b) = (fields(a.as_ref()), fields(b.as_ref()));
     a.iter()
         .zip(&b)
         .filter(|(x, y)| x.1 != y.1)
@@ -359,7 +361,7 @@ pub fn changed_fields(a: Option<&LoggingConfig>, b: Option<&LoggingConfig>) -> V
 
 /// Every leaf of a configuration as (dotted key, value), `None` for absent.
 fn fields(config: Option<&LoggingConfig>) -> [(&'static str, Option<String>); 11] {
-    let flag = |f: fn(&LoggingConfig) -> bool| config.map(|c| f(c).to_string());
+    let flag = |f: fn(&LoggingConfig) -> Option<bool>| config.and_then(|c| f(c)).map(|on| on.to_string());
     let s3 = config.and_then(|c| c.s3_config.as_ref());
     let cw = config.and_then(|c| c.cloudwatch_config.as_ref());
     let large = cw.and_then(|cw| cw.large_data_delivery_s3_config.as_ref());
@@ -594,6 +596,14 @@ impl AuditReport {
         counts
     }
 
+    /// Per region, the flags the live configurations read there leave out.
+    pub fn unreported_flags(&self) -> Vec<super::UnreportedFlags> {
+        super::unreported_flags(self.targets.iter().filter_map(|t| match &t.live {
+            Ok(Some(live)) => Some((&t.target().region, live)),
+            _ => None,
+        }))
+    }
+
     /// Every finding, grouped by kind in [`FindingKind::ALL`] order, each
     /// group in scope order.
     pub fn findings(&self) -> Vec<Finding<'_>> {
@@ -669,11 +679,11 @@ mod tests {
 
     fn cloudwatch_only(role_account: &str) -> LoggingConfig {
         LoggingConfig {
-            text_data_delivery_enabled: true,
-            image_data_delivery_enabled: true,
-            embedding_data_delivery_enabled: true,
-            video_data_delivery_enabled: true,
-            audio_data_delivery_enabled: true,
+            text_data_delivery_enabled: Some(true),
+            image_data_delivery_enabled: Some(true),
+            embedding_data_delivery_enabled: Some(true),
+            video_data_delivery_enabled: Some(true),
+            audio_data_delivery_enabled: Some(true),
             s3_config: None,
             cloudwatch_config: Some(CloudWatchConfig {
                 log_group_name: "/aws/bedrock".into(),
@@ -687,7 +697,7 @@ mod tests {
     fn statuses_follow_the_action_for_managed_targets() {
         let config = cloudwatch_only("111111111111");
         let mut other = config.clone();
-        other.video_data_delivery_enabled = false;
+        other.video_data_delivery_enabled = Some(false);
         assert_eq!(
             Status::of(true, Some(&config), Some(&config)),
             Status::Compliant
@@ -749,7 +759,7 @@ mod tests {
     fn changed_fields_are_named_in_file_order() {
         let a = cloudwatch_only("111111111111");
         let mut b = a.clone();
-        b.video_data_delivery_enabled = false;
+        b.video_data_delivery_enabled = Some(false);
         b.s3_config = Some(S3Config::new("x", Some("p".into())));
         assert_eq!(
             changed_fields(Some(&a), Some(&b)),

@@ -53,8 +53,12 @@ pub struct SavedTarget {
     /// `create`, `update`, `delete`, `no-op`, or `failed` when the target
     /// could not be read.
     pub action: String,
-    /// The live configuration read when planning (`null`: none).
+    /// The live configuration read when planning (`null`: none). A flag
+    /// AWS did not report in that region is `null` here.
     pub before: Option<LoggingConfig>,
+    /// The flags `before` leaves out: sent by apply, never compared.
+    #[serde(default)]
+    pub unreported_flags: Vec<String>,
     /// The configuration the profile asks for (`null`: none).
     pub after: Option<LoggingConfig>,
     pub diff: String,
@@ -170,6 +174,13 @@ impl SavedPlan {
                 (None, _) => Ok(saved.before.clone().map(LoggingConfig::canonical)),
                 _ => return Err(bad("an error is recorded but the action is not `failed`")),
             };
+            if saved
+                .after
+                .as_ref()
+                .is_some_and(|after| !after.unreported_flags().is_empty())
+            {
+                return Err(bad("`after` leaves a flag null, but a desired configuration sets all five"));
+            }
             let target = Target {
                 account,
                 region,
@@ -209,6 +220,14 @@ impl SavedTarget {
             role_arn: target.account.role_arn.clone(),
             action: plan.action().map_or("failed", Action::as_str).to_owned(),
             before: plan.live.as_ref().ok().cloned().flatten(),
+            unreported_flags: match &plan.live {
+                Ok(Some(live)) => live
+                    .unreported_flags()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+                _ => Vec::new(),
+            },
             after: target.desired.clone(),
             diff: plan.diff(),
             error: plan.live.as_ref().err().cloned(),

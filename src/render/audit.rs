@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
-use crate::engine::ApiError;
+use crate::engine::{ApiError, UnreportedFlags};
 use crate::engine::audit::{
     AuditCounts, AuditReport, Finding, FindingKind, Severity, Status, Verdict, WarningKind,
 };
@@ -346,6 +346,11 @@ pub fn csv(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
         let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         writeln!(out, "{}", row.join(","))?;
     }
+    // Not findings: one row per region that leaves flags out of Get.
+    for region in report.unreported_flags() {
+        let note = super::unreported_note(&region);
+        writeln!(out, "not-compared,,,,{},,{}", region.region, csv_field(&note))?;
+    }
     Ok(())
 }
 
@@ -361,6 +366,8 @@ struct Document<'a> {
     verdict: Verdict,
     summary: Summary,
     findings: Vec<JsonFinding<'a>>,
+    /// Per region, the flags AWS leaves out of Get there.
+    not_compared: Vec<UnreportedFlags>,
     targets: Vec<JsonTarget<'a>>,
 }
 
@@ -406,6 +413,8 @@ struct JsonTarget<'a> {
     status: Status,
     live: Option<&'a LoggingConfig>,
     desired: Option<&'a LoggingConfig>,
+    /// The flags AWS left out of Get here (`null` in `live`): not compared.
+    unreported_flags: Vec<&'static str>,
     warnings: Vec<WarningKind>,
     error: Option<&'a ApiError>,
 }
@@ -459,6 +468,7 @@ pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>)
                 }
             })
             .collect(),
+        not_compared: report.unreported_flags(),
         targets: report
             .targets
             .iter()
@@ -474,6 +484,10 @@ pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>)
                     status: audit.status,
                     live: audit.live.as_ref().ok().and_then(Option::as_ref),
                     desired: target.desired.as_ref(),
+                    unreported_flags: match &audit.live {
+                        Ok(Some(live)) => live.unreported_flags(),
+                        _ => Vec::new(),
+                    },
                     warnings: audit.warnings.iter().map(|w| w.kind).collect(),
                     error: audit.live.as_ref().err(),
                 }

@@ -16,11 +16,11 @@ fn plain(bytes: Vec<u8>) -> String {
 
 fn cloudwatch(role_account: &str) -> LoggingConfig {
     LoggingConfig {
-        text_data_delivery_enabled: true,
-        image_data_delivery_enabled: false,
-        embedding_data_delivery_enabled: false,
-        video_data_delivery_enabled: false,
-        audio_data_delivery_enabled: false,
+        text_data_delivery_enabled: Some(true),
+        image_data_delivery_enabled: Some(false),
+        embedding_data_delivery_enabled: Some(false),
+        video_data_delivery_enabled: Some(false),
+        audio_data_delivery_enabled: Some(false),
         s3_config: None,
         cloudwatch_config: Some(CloudWatchConfig {
             log_group_name: "/aws/bedrock/shadow".into(),

@@ -26,6 +26,25 @@ pub(crate) fn paint(style: Style, text: impl std::fmt::Display) -> String {
     format!("{style}{text}{style:#}")
 }
 
+/// What fleet says of a region that leaves flags out of Get, e.g. "ca-west-1
+/// does not report video_data_delivery_enabled; it is not compared there".
+pub fn unreported_note(unreported: &crate::engine::UnreportedFlags) -> String {
+    let flags = match unreported.flags.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    let pronoun = if unreported.flags.len() == 1 {
+        "it is"
+    } else {
+        "they are"
+    };
+    format!(
+        "{} does not report {flags}; {pronoun} not compared there",
+        unreported.region
+    )
+}
+
 #[cfg(test)]
 mod audit_tests;
 #[cfg(test)]
