@@ -292,7 +292,7 @@ async fn audit_reports_exactly_the_seeded_findings_in_every_format() {
     assert_eq!(from_json(&json.stdout), expected, "{}", json.stdout);
     let doc: Value = serde_json::from_str(&json.stdout).unwrap();
     let aws = aws_regions().len();
-    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["format_version"], 2);
     assert_eq!(doc["verdict"], "findings");
     assert_eq!(
         doc["summary"],

@@ -90,6 +90,7 @@ async fn throttling_and_server_errors_are_retried_until_every_target_is_right() 
         "--seed",
         "7",
     ]);
+    emulator.enable_everywhere(&REGIONS);
     let dir = setup(base, 10, &REGIONS);
     let started = Instant::now();
     let run = fleet(
@@ -138,6 +139,7 @@ async fn throttling_and_server_errors_are_retried_until_every_target_is_right() 
 async fn dropped_and_slow_answers_are_retried_and_never_reported_wrongly() {
     let base = 302_000_000_000;
     let emulator = Emulator::start(&["--fault", "drop:0.2", "--fault", "slow:0.1", "--seed", "11"]);
+    emulator.enable_everywhere(&REGIONS);
     let dir = setup(base, 2, &REGIONS);
     let run = fleet(
         &emulator,
@@ -397,8 +399,8 @@ fn bad_plan_files_are_refused_and_nothing_is_written() {
     let cases = [
         ("{ not json", "edited.json is not valid JSON"),
         (
-            &good.replacen("\"format_version\": 1", "\"format_version\": 2", 1) as &str,
-            "format_version 2",
+            &good.replacen("\"format_version\": 2", "\"format_version\": 3", 1) as &str,
+            "format_version 3",
         ),
         (
             &good.replacen("\"action\": \"create\"", "\"action\": \"no-op\"", 1),

@@ -71,7 +71,7 @@ async fn show_prints_the_module_outputs_of_each_target() {
     assert_eq!(
         shown,
         json!({
-            "format_version": 1,
+            "format_version": 2,
             "targets": [
                 {
                     "target": "prod/us-east-1",

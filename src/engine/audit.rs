@@ -94,6 +94,10 @@ pub enum Status {
     Unlogged,
     /// Could not be read.
     Error,
+    /// Not managed, in a region the account has not enabled (AWS rejects
+    /// the credentials there): nothing can log, nothing to fix. Neither an
+    /// error nor a finding. A managed target there is an [`Status::Error`].
+    NotEnabled,
 }
 
 impl Status {
@@ -124,6 +128,7 @@ impl Status {
             Status::Unmanaged => "unmanaged",
             Status::Unlogged => "unlogged",
             Status::Error => "error",
+            Status::NotEnabled => "not_enabled",
         }
     }
 }
@@ -252,6 +257,9 @@ pub struct TargetAudit {
 impl TargetAudit {
     fn new(scope: AuditTarget, live: Result<Option<LoggingConfig>, ApiError>) -> TargetAudit {
         let (status, warnings) = match &live {
+            Err(err) if err.is_region_not_enabled() && !scope.managed => {
+                (Status::NotEnabled, Vec::new())
+            }
             Err(_) => (Status::Error, Vec::new()),
             Ok(config) => (
                 Status::of(
@@ -298,6 +306,11 @@ impl TargetAudit {
     pub fn detail(&self) -> String {
         let profile = &self.target().profile;
         match (&self.live, self.status) {
+            (Err(_), Status::NotEnabled) => format!(
+                "{} is not enabled in account {}; nothing can log there",
+                self.target().region,
+                self.target().account.id
+            ),
             (Err(err), _) => err.to_string(),
             (Ok(_), Status::Compliant) => format!("matches profile `{profile}`"),
             (Ok(Some(_)), Status::Drift) if self.target().desired.is_none() => format!(
@@ -467,6 +480,7 @@ impl FindingKind {
             Status::Unmanaged => Some(FindingKind::Unmanaged),
             Status::Unlogged => Some(FindingKind::Unlogged),
             Status::Error => Some(FindingKind::Error),
+            Status::NotEnabled => None,
         }
     }
 
@@ -526,6 +540,8 @@ pub struct AuditCounts {
     pub unmanaged: usize,
     pub unlogged: usize,
     pub error: usize,
+    /// Unmanaged regions the account has not enabled: not findings.
+    pub not_enabled: usize,
     pub foreign_destination: usize,
     pub no_s3_retention: usize,
     pub no_large_data_bucket: usize,
@@ -584,6 +600,7 @@ impl AuditReport {
                 Status::Unmanaged => counts.unmanaged += 1,
                 Status::Unlogged => counts.unlogged += 1,
                 Status::Error => counts.error += 1,
+                Status::NotEnabled => counts.not_enabled += 1,
             }
             for warning in &audit.warnings {
                 match warning.kind {

@@ -12,8 +12,12 @@ use super::preflight::Finding;
 use crate::fleet::{Account, AccountId, Fleet, Region, Settings, Target};
 use crate::logging::LoggingConfig;
 
-/// The only version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version this build writes. Version 2 added `unreported_flags` and
+/// `null` flags in `before`; a version 1 plan reads as one without them.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The versions this build reads.
+pub const READABLE_VERSIONS: [u32; 2] = [1, 2];
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,7 +81,7 @@ pub enum SavedPlanError {
         error: serde_json::Error,
     },
     #[error(
-        "{path} has format_version {found}, but this fleet reads only version {FORMAT_VERSION}; re-create it with `fleet plan --out`"
+        "{path} has format_version {found}, but this fleet reads only versions 1 and {FORMAT_VERSION}; re-create it with `fleet plan --out`"
     )]
     Version { path: String, found: String },
     #[error("{path} is not a fleet plan: {error}")]
@@ -120,7 +124,10 @@ impl SavedPlan {
                 error,
             })?;
         let version = value.get("format_version");
-        if version.and_then(serde_json::Value::as_u64) != Some(u64::from(FORMAT_VERSION)) {
+        let readable = version
+            .and_then(serde_json::Value::as_u64)
+            .is_some_and(|v| READABLE_VERSIONS.iter().any(|r| u64::from(*r) == v));
+        if !readable {
             return Err(SavedPlanError::Version {
                 path: path.to_owned(),
                 found: version.map_or_else(|| "(missing)".to_owned(), ToString::to_string),

@@ -238,7 +238,7 @@ async fn saved_plan_round_trips_and_rejects_edits() {
         "{err}"
     );
 
-    let future = text.replacen("\"format_version\": 1", "\"format_version\": 99", 1);
+    let future = text.replacen("\"format_version\": 2", "\"format_version\": 99", 1);
     let err = SavedPlan::parse("plan.json", &future)
         .unwrap_err()
         .to_string();

@@ -10,7 +10,8 @@ use crate::engine::{ApiError, TargetPlan};
 use crate::logging::LoggingConfig;
 
 /// The version of the JSON document; fields may only be added with a new one.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 added `unreported_flags`, `null` flags and (audit) `not_enabled`.
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Document<'a> {
