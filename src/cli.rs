@@ -157,6 +157,10 @@ pub enum AuditFormat {
     Matrix,
     /// One self-contained HTML report (use with --out).
     Html,
+    /// SARIF 2.1.0 for GitHub code scanning: findings annotate the fleet file.
+    Sarif,
+    /// JUnit XML for CI test dashboards: a test case per target.
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

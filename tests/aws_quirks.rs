@@ -37,7 +37,11 @@ fn stored(emulator: &Emulator, target: &str) -> Value {
     let addr = emulator.endpoint.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     use std::io::{Read, Write};
-    write!(stream, "GET /_emulator/state HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET /_emulator/state HTTP/1.0\r\nHost: {addr}\r\n\r\n"
+    )
+    .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let body = response.split("\r\n\r\n").nth(1).unwrap();
@@ -113,7 +117,11 @@ async fn flags_a_region_leaves_out_of_get_are_never_compared_there() {
 
     for format in ["human", "json", "csv", "matrix"] {
         let audit = fleet(&emulator, dir.path(), &["audit", "--format", format]);
-        assert_eq!(audit.code, 0, "{format}: {}\n{}", audit.stdout, audit.stderr);
+        assert_eq!(
+            audit.code, 0,
+            "{format}: {}\n{}",
+            audit.stdout, audit.stderr
+        );
         assert_eq!(audit.stderr.matches(NOTE).count(), 1, "{}", audit.stderr);
         if format == "json" {
             let doc: Value = serde_json::from_str(&audit.stdout).unwrap();
@@ -123,7 +131,11 @@ async fn flags_a_region_leaves_out_of_get_are_never_compared_there() {
             );
         }
         if format == "csv" {
-            assert!(audit.stdout.contains("not-compared,,,,ca-west-1,,"), "{}", audit.stdout);
+            assert!(
+                audit.stdout.contains("not-compared,,,,ca-west-1,,"),
+                "{}",
+                audit.stdout
+            );
         }
     }
     let show = fleet(&emulator, dir.path(), &["show", "--format", "json"]);
@@ -161,12 +173,18 @@ async fn flags_a_region_leaves_out_of_get_are_never_compared_there() {
         "{}",
         plan.stdout
     );
-    assert!(!plan.stdout.contains("video_data_delivery_enabled"), "{}", plan.stdout);
+    assert!(
+        !plan.stdout.contains("video_data_delivery_enabled"),
+        "{}",
+        plan.stdout
+    );
     assert!(plan.stdout.contains("1 to update"), "{}", plan.stdout);
     let audit = fleet(&emulator, dir.path(), &["audit"]);
     assert_eq!(audit.code, 2, "{}", audit.stdout);
     assert!(
-        audit.stdout.contains("differs from profile `p` in text_data_delivery_enabled"),
+        audit
+            .stdout
+            .contains("differs from profile `p` in text_data_delivery_enabled"),
         "{}",
         audit.stdout
     );
@@ -175,7 +193,11 @@ async fn flags_a_region_leaves_out_of_get_are_never_compared_there() {
     assert_eq!(saved.code, 0, "{}", saved.stderr);
     let apply = fleet(&emulator, dir.path(), &["apply", "plan.json"]);
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
-    assert!(apply.stdout.contains("Apply: 1 applied"), "{}", apply.stdout);
+    assert!(
+        apply.stdout.contains("Apply: 1 applied"),
+        "{}",
+        apply.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,7 +230,10 @@ async fn assumed_role_sessions_are_renewed_before_they_expire() {
         "{}",
         run.stdout
     );
-    assert!(took > Duration::from_secs(9), "the run outlasted three lifetimes: {took:?}");
+    assert!(
+        took > Duration::from_secs(9),
+        "the run outlasted three lifetimes: {took:?}"
+    );
     let stats = emulator.stats();
     assert_eq!(stats["rejected"]["expired_token"], 0, "{stats}");
     let assumed = stats["requests"]["assume_role"].as_u64().unwrap();
@@ -266,12 +291,25 @@ async fn regions_an_account_has_not_enabled_are_not_enabled_not_errors() {
         "{}",
         plan.stdout
     );
-    assert!(plan.stdout.contains("enable me-south-1 in the account"), "{}", plan.stdout);
-    assert!(plan.stdout.contains(&format!("+ create {account}/us-east-1")), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("enable me-south-1 in the account"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains(&format!("+ create {account}/us-east-1")),
+        "{}",
+        plan.stdout
+    );
     let apply = fleet(&emulator, dir.path(), &["apply", "--auto-approve"]);
     assert_eq!(apply.code, 1, "{}", apply.stdout);
     assert_eq!(emulator.stats()["requests"]["put"], 1);
-    assert!(live(&emulator.endpoint, &account, "us-east-1").await.is_some());
+    assert!(
+        live(&emulator.endpoint, &account, "us-east-1")
+            .await
+            .is_some()
+    );
 
     // Every enabled region managed and logging: --all-regions is compliant,
     // with the opt-in regions counted as not enabled.
@@ -298,29 +336,52 @@ async fn regions_an_account_has_not_enabled_are_not_enabled_not_errors() {
         .unwrap();
     assert_eq!(me_south["status"], "not_enabled");
 
-    let matrix = fleet(&emulator, dir.path(), &["audit", "--all-regions", "--format", "matrix"]);
+    let matrix = fleet(
+        &emulator,
+        dir.path(),
+        &["audit", "--all-regions", "--format", "matrix"],
+    );
     assert_eq!(matrix.code, 0, "{}", matrix.stdout);
     assert!(
-        matrix.stdout.contains(&format!("- not enabled {opt_in_bedrock_regions}")),
+        matrix
+            .stdout
+            .contains(&format!("- not enabled {opt_in_bedrock_regions}")),
         "{}",
         matrix.stdout
     );
-    let csv = fleet(&emulator, dir.path(), &["audit", "--all-regions", "--format", "csv"]);
+    let csv = fleet(
+        &emulator,
+        dir.path(),
+        &["audit", "--all-regions", "--format", "csv"],
+    );
     assert_eq!(
-        csv.stdout.lines().filter(|l| l.starts_with("not-enabled,")).count(),
+        csv.stdout
+            .lines()
+            .filter(|l| l.starts_with("not-enabled,"))
+            .count(),
         opt_in_bedrock_regions
     );
-    let markdown = fleet(&emulator, dir.path(), &["audit", "--all-regions", "--format", "markdown"]);
+    let markdown = fleet(
+        &emulator,
+        dir.path(),
+        &["audit", "--all-regions", "--format", "markdown"],
+    );
     assert!(
-        markdown.stdout.contains(&format!("| 3 | {opt_in_bedrock_regions} |"))
-            || markdown.stdout.contains(&format!("| 0 | {opt_in_bedrock_regions} |")),
+        markdown
+            .stdout
+            .contains(&format!("| 3 | {opt_in_bedrock_regions} |"))
+            || markdown
+                .stdout
+                .contains(&format!("| 0 | {opt_in_bedrock_regions} |")),
         "{}",
         markdown.stdout
     );
     let human = fleet(&emulator, dir.path(), &["audit", "--all-regions"]);
     assert_eq!(human.code, 0, "{}", human.stdout);
     assert!(
-        human.stdout.contains(&format!("Not enabled in the account (not findings): {opt_in_bedrock_regions}.")),
+        human.stdout.contains(&format!(
+            "Not enabled in the account (not findings): {opt_in_bedrock_regions}."
+        )),
         "{}",
         human.stdout
     );

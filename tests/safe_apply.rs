@@ -295,6 +295,7 @@ async fn an_interrupt_stops_new_writes_and_the_summary_matches_the_live_state() 
     let base = 305_000_000_000;
     let account = (base + 1).to_string();
     let emulator = Emulator::start(&["--latency-ms", "300"]);
+    emulator.enable_everywhere(&REGIONS);
     let dir = setup(base, 1, &REGIONS[..12]);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fleet"));
     support::sandbox_env(&mut child, &emulator.endpoint);

@@ -103,6 +103,7 @@ async fn show_prints_the_module_outputs_of_each_target() {
                         "video_data_delivery_enabled": false,
                         "audio_data_delivery_enabled": true
                     },
+                    "unreported_flags": [],
                     "error": null
                 },
                 {
@@ -117,6 +118,7 @@ async fn show_prints_the_module_outputs_of_each_target() {
                     "cloudwatch_role_arn": null,
                     "large_data_s3_bucket_name": null,
                     "data_delivery_settings": null,
+                    "unreported_flags": [],
                     "error": null
                 }
             ]

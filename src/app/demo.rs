@@ -106,11 +106,19 @@ async fn seed_demo_drift(aws: &Aws, fleet: &Fleet) -> Result<()> {
         if let Some(s3) = changed.s3_config.as_mut() {
             s3.key_prefix = Some("hand-edited".into());
         }
-        aws.put(engine::location_of(drifted), &changed, PermissionWait::FailFast)
-            .await?;
+        aws.put(
+            engine::location_of(drifted),
+            &changed,
+            PermissionWait::FailFast,
+        )
+        .await?;
         let desired = matching.desired.clone().expect("enabled");
-        aws.put(engine::location_of(matching), &desired, PermissionWait::FailFast)
-            .await?;
+        aws.put(
+            engine::location_of(matching),
+            &desired,
+            PermissionWait::FailFast,
+        )
+        .await?;
     }
     for disabled in fleet.targets.iter().filter(|t| t.desired.is_none()) {
         let legacy = LoggingConfig {
@@ -125,8 +133,12 @@ async fn seed_demo_drift(aws: &Aws, fleet: &Fleet) -> Result<()> {
             )),
             cloudwatch_config: None,
         };
-        aws.put(engine::location_of(disabled), &legacy, PermissionWait::FailFast)
-            .await?;
+        aws.put(
+            engine::location_of(disabled),
+            &legacy,
+            PermissionWait::FailFast,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -111,6 +111,17 @@ impl Ui {
     }
 }
 
+/// With `-v`: how many assumed-role sessions were renewed before expiry.
+pub(crate) fn note_renewals(ui: &Ui, aws: &crate::aws::Aws) {
+    let renewals = aws.session_renewals();
+    if renewals > 0 {
+        ui.note(&format!(
+            "renewed {renewals} assumed-role session{} before it expired",
+            if renewals == 1 { "" } else { "s" }
+        ));
+    }
+}
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<Exit> {
     let ui = Ui::new(&cli);

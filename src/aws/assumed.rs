@@ -126,11 +126,15 @@ fn assume_role_error(role_arn: &str, err: &CredentialsError) -> ApiError {
         .and_then(|source| source.downcast_ref::<SdkError<AssumeRoleError, Response>>());
     let (code, message) = match sdk {
         Some(SdkError::ServiceError(context)) => (
-            context.err().code().unwrap_or("AssumeRoleFailed").to_owned(),
             context
                 .err()
-                .message()
-                .map_or_else(|| DisplayErrorContext(context.err()).to_string(), str::to_owned),
+                .code()
+                .unwrap_or("AssumeRoleFailed")
+                .to_owned(),
+            context.err().message().map_or_else(
+                || DisplayErrorContext(context.err()).to_string(),
+                str::to_owned,
+            ),
         ),
         Some(other) => (
             "ConnectionError".to_owned(),

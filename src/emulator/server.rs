@@ -252,8 +252,7 @@ async fn list_regions(
         tokio::time::sleep(latency).await;
     }
     if caller.session.as_ref().is_some_and(|s| s.is_expired()) {
-        return rejection(shared, caller, Operation::Get)
-            .expect("an expired session is rejected");
+        return rejection(shared, caller, Operation::Get).expect("an expired session is rejected");
     }
     let answer = match read_body(request.into_body(), MAX_AWS_BODY).await {
         Ok(body) => shared.regions.list_regions(&caller.account, &body),

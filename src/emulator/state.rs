@@ -246,7 +246,12 @@ impl Shared {
     /// Zeroes the counters; fault decisions keep their call counts, so a reset
     /// does not replay the fault sequence.
     pub(crate) fn reset_stats(&self) {
-        for counter in self.requests.iter().chain(&self.faults).chain(&self.rejected) {
+        for counter in self
+            .requests
+            .iter()
+            .chain(&self.faults)
+            .chain(&self.rejected)
+        {
             counter.store(0, Ordering::Relaxed);
         }
     }

@@ -89,7 +89,10 @@ pub fn unified_diff(
         return String::new();
     }
     let (before, after) = comparable(before, after);
-    let (old, new) = (render_optional(before.as_ref()), render_optional(after.as_ref()));
+    let (old, new) = (
+        render_optional(before.as_ref()),
+        render_optional(after.as_ref()),
+    );
     TextDiff::from_lines(&old, &new)
         .unified_diff()
         .context_radius(3)

@@ -186,7 +186,9 @@ impl SavedPlan {
                 .as_ref()
                 .is_some_and(|after| !after.unreported_flags().is_empty())
             {
-                return Err(bad("`after` leaves a flag null, but a desired configuration sets all five"));
+                return Err(bad(
+                    "`after` leaves a flag null, but a desired configuration sets all five",
+                ));
             }
             let target = Target {
                 account,

@@ -7,10 +7,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
-use crate::engine::{ApiError, UnreportedFlags};
 use crate::engine::audit::{
     AuditCounts, AuditReport, Finding, FindingKind, Severity, Status, Verdict, WarningKind,
 };
+use crate::engine::{ApiError, UnreportedFlags};
 use crate::logging::LoggingConfig;
 
 /// The version of the JSON document; fields may only be added with a new one.
@@ -359,7 +359,11 @@ pub fn csv(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
     }
     // Not findings: regions the account has not enabled, and one row per
     // region that leaves flags out of Get.
-    for audit in report.targets.iter().filter(|a| a.status == Status::NotEnabled) {
+    for audit in report
+        .targets
+        .iter()
+        .filter(|a| a.status == Status::NotEnabled)
+    {
         let target = audit.target();
         let fields = [
             "not-enabled".to_owned(),
@@ -375,7 +379,12 @@ pub fn csv(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
     }
     for region in report.unreported_flags() {
         let note = super::unreported_note(&region);
-        writeln!(out, "not-compared,,,,{},,{}", region.region, csv_field(&note))?;
+        writeln!(
+            out,
+            "not-compared,,,,{},,{}",
+            region.region,
+            csv_field(&note)
+        )?;
     }
     Ok(())
 }

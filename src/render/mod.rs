@@ -7,9 +7,11 @@ pub mod html;
 pub mod human;
 pub mod import;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod matrix;
 pub mod progress;
+pub mod sarif;
 pub mod show;
 pub mod targets;
 

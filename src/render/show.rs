@@ -78,7 +78,9 @@ impl<'a> Outputs<'a> {
                 video_data_delivery_enabled: c.video_data_delivery_enabled,
                 audio_data_delivery_enabled: c.audio_data_delivery_enabled,
             }),
-            unreported_flags: config.map(LoggingConfig::unreported_flags).unwrap_or_default(),
+            unreported_flags: config
+                .map(LoggingConfig::unreported_flags)
+                .unwrap_or_default(),
             error: read.live.as_ref().err(),
         }
     }
