@@ -33,6 +33,7 @@ impl AuditTarget {
                 region,
                 profile: Arc::from(""),
                 desired: None,
+                managed: crate::fleet::Managed::default(),
             },
             managed: false,
         }

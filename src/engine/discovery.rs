@@ -18,6 +18,7 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use super::ApiError;
+use crate::fleet::Managed;
 use crate::fleet::discovery::{Assignment, RegionRule, Regions, UnitEntry, usable_account_name};
 use crate::fleet::{Account, AccountId, BEDROCK_REGIONS, Fleet, Region, Target};
 
@@ -511,12 +512,19 @@ fn add_targets(
     for region in regions {
         let profile = assignment.profile_for(&region);
         match fleet.discovery.desired(profile, account, &region) {
-            Ok(desired) => resolution.targets.push(Target {
-                account: account.clone(),
-                region,
-                profile: Arc::from(profile),
-                desired,
-            }),
+            Ok(desired) => {
+                let (desired, managed) = match desired {
+                    Some((config, managed)) => (Some(config), managed),
+                    None => (None, Managed::default()),
+                };
+                resolution.targets.push(Target {
+                    account: account.clone(),
+                    region,
+                    profile: Arc::from(profile),
+                    desired,
+                    managed,
+                })
+            }
             Err(message) => resolution.unresolved.push(Unresolved {
                 account: account.clone(),
                 region: Some(region),

@@ -138,6 +138,7 @@ impl ImportRequest {
                     region: region.clone(),
                     profile: Arc::from(""),
                     desired: None,
+                    managed: Default::default(),
                 });
             }
         }
@@ -577,6 +578,7 @@ mod tests {
             region: Region::parse("us-east-1").unwrap(),
             profile: Arc::from(""),
             desired: None,
+            managed: Default::default(),
         };
         let mut config = s3_config(
             "logs-111111111111-us-east-1",

@@ -6,6 +6,7 @@
 
 mod apply;
 pub mod audit;
+pub mod destinations;
 pub mod discovery;
 pub mod import;
 mod plan;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::ApiError;
 use super::plan::{Action, Plan, PlanCounts, TargetPlan};
 use super::preflight::Finding;
-use crate::fleet::{Account, AccountId, Fleet, Region, Settings, Target};
+use crate::fleet::{Account, AccountId, Fleet, Managed, Region, Settings, Target};
 use crate::logging::LoggingConfig;
 
 /// The version this build writes. Version 2 added `unreported_flags` and
@@ -67,6 +67,9 @@ pub struct SavedTarget {
     pub after: Option<LoggingConfig>,
     pub diff: String,
     pub error: Option<ApiError>,
+    /// The destinations fleet manages for the target (absent: none).
+    #[serde(default, skip_serializing_if = "Managed::is_empty")]
+    pub managed: Managed,
     /// Preflight findings about the target's destinations.
     #[serde(default)]
     pub preflight: Vec<Finding>,
@@ -195,6 +198,7 @@ impl SavedPlan {
                 region,
                 profile: Arc::from(saved.profile.as_str()),
                 desired: saved.after.clone().map(LoggingConfig::canonical),
+                managed: saved.managed.clone(),
             };
             let plan = TargetPlan {
                 target,
@@ -240,6 +244,7 @@ impl SavedTarget {
             after: target.desired.clone(),
             diff: plan.diff(),
             error: plan.live.as_ref().err().cloned(),
+            managed: target.managed.clone(),
             preflight: plan.preflight.clone(),
         }
     }

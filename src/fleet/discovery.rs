@@ -17,6 +17,7 @@ use std::sync::Arc;
 use globset::{GlobBuilder, GlobMatcher};
 use toml::Spanned;
 
+use super::Managed;
 use super::raw::{RawRegions, RawUnit};
 use super::{Checker, Placeholders, Problem, ProfileTemplate, SourceFile};
 use crate::fleet::{Account, AccountId, Region};
@@ -240,7 +241,7 @@ impl Discovery {
         profile: &str,
         account: &Account,
         region: &Region,
-    ) -> Result<Option<LoggingConfig>, String> {
+    ) -> Result<Option<(LoggingConfig, Managed)>, String> {
         let profiles = self
             .profiles
             .as_ref()
@@ -263,7 +264,7 @@ impl Discovery {
             problems: Vec::new(),
         };
         match checker.expand(template, &vars, &mut HashSet::new()) {
-            Some(config) => Ok(Some(config)),
+            Some(config) => Ok(Some((config, super::managed_for(template, &vars)))),
             None => Err(checker
                 .problems
                 .iter()

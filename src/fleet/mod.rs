@@ -16,7 +16,10 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 pub use diagnostic::{FleetFileError, Problem, SourceFile};
-pub use model::{Account, AccountId, Fleet, Profile, Settings, Target, TargetId};
+pub use model::{
+    Account, AccountId, BucketOptions, Fleet, LogGroupOptions, Managed, Profile, RETENTION_DAYS,
+    Settings, Target, TargetId,
+};
 pub use placeholder::{Placeholders, is_role_arn};
 pub use region::{BEDROCK_REGIONS, Region};
 
@@ -175,7 +178,7 @@ struct ResolvedAccount {
 }
 
 /// A profile with its spans, expanded once per target.
-struct ProfileTemplate {
+pub(crate) struct ProfileTemplate {
     enabled: bool,
     flags: [bool; 5],
     s3: Option<Spanned<RawS3>>,
@@ -309,11 +312,25 @@ impl<'f> Checker<'f> {
                 } else {
                     None
                 };
+                let managed = if desired.is_some() {
+                    managed_for(
+                        template,
+                        &Placeholders {
+                            account_id: account_model.id.as_str(),
+                            account_name: account_model.label(),
+                            region: region.as_str(),
+                            partition: region.partition(),
+                        },
+                    )
+                } else {
+                    Managed::default()
+                };
                 targets.push(Target {
                     account: account_model.clone(),
                     region,
                     profile: Arc::from(profile_name.get_ref().as_str()),
                     desired,
+                    managed,
                 });
             }
             accounts.push(account_model);
@@ -416,6 +433,7 @@ impl<'f> Checker<'f> {
             template.s3 = None;
             template.cloudwatch = None;
         }
+        self.check_managed(&template);
         for text in self.template_strings(&template) {
             if let Err(unknown) = placeholder::check(text.get_ref()) {
                 self.error(text.span(), format!("unknown placeholder `{{{unknown}}}`"))
@@ -426,12 +444,72 @@ impl<'f> Checker<'f> {
         template
     }
 
+    /// The options of managed destinations: values CloudWatch and S3 accept.
+    fn check_managed(&mut self, template: &ProfileTemplate) {
+        let buckets = template.s3.iter().map(|s3| s3.get_ref()).chain(
+            template
+                .cloudwatch
+                .iter()
+                .filter_map(|cw| cw.large_data_delivery_s3_config.as_ref())
+                .map(|s3| s3.get_ref()),
+        );
+        for bucket in buckets.filter_map(|s3| s3.bucket.as_ref()) {
+            if let Some(days) = &bucket.get_ref().expire_after_days {
+                if *days.get_ref() < 1 || *days.get_ref() > i64::from(u32::MAX) {
+                    self.error(
+                        days.span(),
+                        format!("expire_after_days = {} is not a number of days", days.get_ref()),
+                    )
+                    .label("must be 1 or more")
+                    .help("logs older than this many days are deleted; use 1 or more, or leave the key out to keep them");
+                }
+            }
+        }
+        if let Some(group) = template
+            .cloudwatch
+            .as_ref()
+            .and_then(|cw| cw.log_group.as_ref())
+        {
+            if let Some(days) = &group.get_ref().retention_in_days {
+                let accepted =
+                    u32::try_from(*days.get_ref()).is_ok_and(|d| RETENTION_DAYS.contains(&d));
+                if !accepted {
+                    let closest = RETENTION_DAYS
+                        .iter()
+                        .min_by_key(|d| (i64::from(**d) - days.get_ref()).abs())
+                        .copied()
+                        .unwrap_or(30);
+                    self.error(
+                        days.span(),
+                        format!(
+                            "retention_in_days = {} is not a retention CloudWatch Logs accepts",
+                            days.get_ref()
+                        ),
+                    )
+                    .label("not an accepted retention")
+                    .help(format!(
+                        "use one of {} (closest: {closest})",
+                        RETENTION_DAYS.map(|d| d.to_string()).join(", ")
+                    ));
+                }
+            }
+        }
+    }
+
     fn template_strings<'t>(&self, template: &'t ProfileTemplate) -> Vec<&'t Spanned<String>> {
         let mut out = Vec::new();
         let mut s3 = |s3: &'t Spanned<RawS3>| {
             out.push(&s3.get_ref().bucket_name);
             if let Some(prefix) = &s3.get_ref().key_prefix {
                 out.push(prefix);
+            }
+            if let Some(key) = s3
+                .get_ref()
+                .bucket
+                .as_ref()
+                .and_then(|b| b.get_ref().kms_key_arn.as_ref())
+            {
+                out.push(key);
             }
         };
         if let Some(bucket) = &template.s3 {
@@ -443,6 +521,13 @@ impl<'f> Checker<'f> {
             }
             out.push(&cw.log_group_name);
             out.push(&cw.role_arn);
+            if let Some(key) = cw
+                .log_group
+                .as_ref()
+                .and_then(|g| g.get_ref().kms_key_arn.as_ref())
+            {
+                out.push(key);
+            }
         }
         out
     }
@@ -655,6 +740,11 @@ impl<'f> Checker<'f> {
                 .as_ref()
                 .map(|raw| expansion.s3(raw)),
         });
+        if let (Some(cw), Some(raw)) = (&cloudwatch_config, &template.cloudwatch) {
+            if raw.role.is_some() {
+                expansion.own_role(&raw.role_arn, &cw.role_arn);
+            }
+        }
         let [text, image, embedding, video, audio] = template.flags;
         expansion.ok.then_some(LoggingConfig {
             text_data_delivery_enabled: Some(text),
@@ -668,6 +758,46 @@ impl<'f> Checker<'f> {
     }
 }
 
+/// The destinations a profile manages for one target, placeholders expanded.
+pub(crate) fn managed_for(template: &ProfileTemplate, vars: &Placeholders<'_>) -> Managed {
+    let bucket = |s3: &Spanned<RawS3>| {
+        s3.get_ref().bucket.as_ref().map(|options| BucketOptions {
+            expire_after_days: options
+                .get_ref()
+                .expire_after_days
+                .as_ref()
+                .and_then(|d| u32::try_from(*d.get_ref()).ok()),
+            kms_key_arn: options
+                .get_ref()
+                .kms_key_arn
+                .as_ref()
+                .map(|k| vars.expand(k.get_ref())),
+        })
+    };
+    let cloudwatch = template.cloudwatch.as_ref();
+    Managed {
+        bucket: template.s3.as_ref().and_then(bucket),
+        large_data_bucket: cloudwatch
+            .and_then(|cw| cw.large_data_delivery_s3_config.as_ref())
+            .and_then(bucket),
+        log_group: cloudwatch
+            .and_then(|cw| cw.log_group.as_ref())
+            .map(|options| LogGroupOptions {
+                retention_in_days: options
+                    .get_ref()
+                    .retention_in_days
+                    .as_ref()
+                    .and_then(|d| u32::try_from(*d.get_ref()).ok()),
+                kms_key_arn: options
+                    .get_ref()
+                    .kms_key_arn
+                    .as_ref()
+                    .map(|k| vars.expand(k.get_ref())),
+            }),
+        role: cloudwatch.is_some_and(|cw| cw.role.is_some()),
+    }
+}
+
 /// One target's expansion of a profile, recording what fails.
 struct Expansion<'c, 'f, 'v> {
     checker: &'c mut Checker<'f>,
@@ -678,6 +808,29 @@ struct Expansion<'c, 'f, 'v> {
 }
 
 impl Expansion<'_, '_, '_> {
+    /// A role fleet manages must be in the target's own account: fleet
+    /// creates it there.
+    fn own_role(&mut self, value: &Spanned<String>, expanded: &str) {
+        let account = expanded.split(':').nth(4).unwrap_or_default();
+        if account == self.vars.account_id {
+            return;
+        }
+        self.ok = false;
+        if self.reported.insert(value.span()) {
+            let target = &self.target;
+            self.checker
+                .error(
+                    value.span(),
+                    format!(
+                        "role_arn `{expanded}` for {target} names account {account}, but `role = {{}}` makes fleet create the role in the target's own account {}",
+                        self.vars.account_id
+                    ),
+                )
+                .label("a managed role must be in the target's account")
+                .help("write the account as {account_id}, e.g. arn:{partition}:iam::{account_id}:role/NAME, or remove `role = {}` and manage the role yourself");
+        }
+    }
+
     fn value(
         &mut self,
         value: &Spanned<String>,

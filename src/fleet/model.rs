@@ -58,6 +58,8 @@ pub struct Target {
     /// The expanded configuration, or `None` for a profile with
     /// `enabled = false` (logging must be absent).
     pub desired: Option<LoggingConfig>,
+    /// The destinations fleet creates and keeps for this target.
+    pub managed: Managed,
 }
 
 impl Target {
@@ -117,3 +119,49 @@ pub struct Fleet {
     /// accounts whose regions are `"enabled"` (none of them in `targets`).
     pub discovery: Arc<super::discovery::Discovery>,
 }
+
+/// `bucket = { … }` of an S3 destination.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_after_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
+}
+
+/// `log_group = { … }` of the CloudWatch destination.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogGroupOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_in_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
+}
+
+/// What a target's profile asks fleet to manage, placeholders expanded.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Managed {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<BucketOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub large_data_bucket: Option<BucketOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_group: Option<LogGroupOptions>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub role: bool,
+}
+
+impl Managed {
+    pub fn is_empty(&self) -> bool {
+        self == &Managed::default()
+    }
+}
+
+/// The values CloudWatch Logs accepts for `retentionInDays`.
+pub const RETENTION_DAYS: [u32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];

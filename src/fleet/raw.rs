@@ -46,7 +46,30 @@ pub struct RawProfile {
 pub struct RawS3 {
     pub bucket_name: Spanned<String>,
     pub key_prefix: Option<Spanned<String>>,
+    /// Present: fleet creates and keeps the bucket.
+    pub bucket: Option<Spanned<RawBucketOptions>>,
 }
+
+/// `bucket = { expire_after_days = …, kms_key_arn = … }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBucketOptions {
+    pub expire_after_days: Option<Spanned<i64>>,
+    pub kms_key_arn: Option<Spanned<String>>,
+}
+
+/// `log_group = { retention_in_days = …, kms_key_arn = … }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogGroupOptions {
+    pub retention_in_days: Option<Spanned<i64>>,
+    pub kms_key_arn: Option<Spanned<String>>,
+}
+
+/// `role = {}`: no options yet; a table so that some can be added.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoleOptions {}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,6 +77,10 @@ pub struct RawCloudWatch {
     pub log_group_name: Spanned<String>,
     pub role_arn: Spanned<String>,
     pub large_data_delivery_s3_config: Option<Spanned<RawS3>>,
+    /// Present: fleet creates and keeps the log group.
+    pub log_group: Option<Spanned<RawLogGroupOptions>>,
+    /// Present: fleet creates and keeps the role.
+    pub role: Option<Spanned<RawRoleOptions>>,
 }
 
 #[derive(Debug, Deserialize)]
