@@ -13,9 +13,12 @@ use super::{
 use super::{Opened, open};
 use crate::aws::Aws;
 use crate::cli::ApplyArgs;
+use crate::engine::destinations::{self, ManagedApi};
 use crate::engine::saved::SavedPlan;
 use crate::engine::select::Selection;
-use crate::engine::{self, ApplyOptions, LoggingApi, TargetPlan};
+use crate::engine::{
+    self, Action, ApplyOptions, ApplyOutcome, LoggingApi, Plan, TargetApply, TargetPlan,
+};
 use crate::render;
 
 /// Stops new writes on the first Ctrl-C or SIGTERM; a second one exits at once.
@@ -94,10 +97,10 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
     if blocked {
         bail!("preflight found problems and --preflight strict is set; nothing was written");
     }
-    let changes: Vec<TargetPlan> = plan.changes().cloned().collect();
+    let changes = plan.changes().count() + plan.destination_changes();
     resolved.note_discovered(ui, plan.targets.iter().map(|t| &t.target));
-    let unreadable = plan.counts().failed + resolved.unresolved();
-    if changes.is_empty() {
+    let unreadable = plan.counts().failed + plan.destination_failures() + resolved.unresolved();
+    if changes == 0 {
         return Ok(if unreadable > 0 {
             Exit::Failure
         } else {
@@ -108,16 +111,16 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
         if !std::io::stdin().is_terminal() {
             bail!(
                 "refusing to apply {} change{} without confirmation: stdin is not a terminal; pass --auto-approve, or apply a reviewed plan with `fleet apply PLAN.json`; nothing was written",
-                changes.len(),
-                if changes.len() == 1 { "" } else { "s" }
+                changes,
+                if changes == 1 { "" } else { "s" }
             );
         }
-        if !confirm(changes.len())? {
+        if !confirm(changes)? {
             writeln!(out, "Apply cancelled; nothing was written.")?;
             return Ok(Exit::Failure);
         }
     }
-    let ok = write_changes(ui, &aws, changes, concurrency, args.max_failures).await?;
+    let ok = write_changes(ui, &aws, &plan, concurrency, args.max_failures).await?;
     super::note_renewals(ui, &aws);
     Ok(if ok && unreadable == 0 {
         Exit::Success
@@ -126,10 +129,12 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
     })
 }
 
+/// Applies the plan's managed destinations, then the logging changes of
+/// every target whose destinations are in place.
 pub(super) async fn write_changes(
     ui: &Ui,
-    api: &impl LoggingApi,
-    changes: Vec<TargetPlan>,
+    api: &(impl LoggingApi + ManagedApi),
+    plan: &Plan,
     concurrency: usize,
     max_failures: Option<usize>,
 ) -> Result<bool> {
@@ -138,13 +143,37 @@ pub(super) async fn write_changes(
         max_failures,
         stop: stop_on_signal(),
     };
+    let outcomes =
+        destinations::apply_destinations(api, &plan.destinations, &plan.targets, concurrency).await;
+    render::human::destinations_applied(&mut anstream::stdout(), &plan.destinations, &outcomes)?;
+    let destinations_ok = outcomes
+        .iter()
+        .all(|o| !matches!(o, destinations::ResourceOutcome::Failed(_)));
+    let blocked = destinations::blocked_targets(&plan.destinations, &outcomes);
+    let changes: Vec<TargetPlan> = plan
+        .targets
+        .iter()
+        .enumerate()
+        .filter(|(index, target)| {
+            !blocked.contains_key(index) && matches!(target.action(), Some(a) if a != Action::NoOp)
+        })
+        .map(|(_, target)| target.clone())
+        .collect();
     let bar = render::progress::Bar::new("applying", ui.quiet);
-    let report = engine::apply_changes(api, changes, &options, &bar).await;
+    let mut report = engine::apply_changes(api, changes, &options, &bar).await;
+    for (index, err) in blocked {
+        let target = &plan.targets[index];
+        report.results.push(TargetApply {
+            plan: target.clone(),
+            action: target.action().unwrap_or(Action::NoOp),
+            outcome: ApplyOutcome::Failed(err),
+        });
+    }
     render::human::apply(&mut anstream::stdout(), &report)?;
     if let Err(err) = render::markdown::append_step_summary(&render::markdown::apply(&report)) {
         ui.warn(&format!("cannot write the GitHub step summary: {err}"));
     }
-    Ok(report.success())
+    Ok(report.success() && destinations_ok)
 }
 
 async fn apply_saved(
@@ -194,8 +223,10 @@ async fn apply_saved(
             target.target.id()
         )?;
     }
-    let changes: Vec<TargetPlan> = plan.changes().cloned().collect();
-    if changes.is_empty() {
+    let bar = render::progress::Bar::new("destinations", ui.quiet);
+    plan.destinations =
+        destinations::plan_destinations(&aws, &plan.targets, concurrency, &bar).await;
+    if plan.changes().count() + plan.destination_changes() == 0 {
         render::human::summary(&mut out, &plan.counts())?;
         return Ok(if unplanned.is_empty() {
             Exit::Success
@@ -203,7 +234,7 @@ async fn apply_saved(
             Exit::Failure
         });
     }
-    let ok = write_changes(ui, &aws, changes, concurrency, args.max_failures).await?;
+    let ok = write_changes(ui, &aws, &plan, concurrency, args.max_failures).await?;
     super::note_renewals(ui, &aws);
     Ok(if ok && unplanned.is_empty() {
         Exit::Success

@@ -10,7 +10,7 @@ use super::{DEFAULT_CONCURRENCY, EXAMPLE_FLEET, Exit, Ui, check_caller, load_fle
 use crate::aws::{Aws, AwsOptions};
 use crate::cli::EmulatorArgs;
 use crate::emulator;
-use crate::engine::{self, LoggingApi, PermissionWait, TargetPlan};
+use crate::engine::{self, LoggingApi, PermissionWait};
 use crate::fleet::{self, Fleet};
 use crate::logging::{LoggingConfig, S3Config};
 use crate::render;
@@ -75,8 +75,7 @@ pub(super) async fn demo(ui: &Ui) -> Result<Exit> {
         "\n{}",
         render::paint(render::BOLD, "$ fleet apply --auto-approve")
     )?;
-    let changes: Vec<TargetPlan> = plan.changes().cloned().collect();
-    let applied = write_changes(ui, &aws, changes, DEFAULT_CONCURRENCY, None).await?;
+    let applied = write_changes(ui, &aws, &plan, DEFAULT_CONCURRENCY, None).await?;
 
     writeln!(out, "\n{}", render::paint(render::BOLD, "$ fleet plan"))?;
     let after = make_plan(ui, &aws, fleet.targets.clone(), DEFAULT_CONCURRENCY).await;

@@ -235,7 +235,7 @@ pub(crate) async fn check_caller(aws: &Aws) -> Result<()> {
 
 pub(crate) async fn make_plan(
     ui: &Ui,
-    api: &impl LoggingApi,
+    api: &(impl LoggingApi + engine::destinations::ManagedApi),
     targets: Vec<Target>,
     concurrency: usize,
 ) -> Plan {
@@ -244,7 +244,11 @@ pub(crate) async fn make_plan(
         "reading {} targets, {concurrency} at a time",
         targets.len()
     ));
-    engine::plan_targets(api, targets, concurrency, &bar).await
+    let mut plan = engine::plan_targets(api, targets, concurrency, &bar).await;
+    let bar = render::progress::Bar::new("destinations", ui.quiet);
+    plan.destinations =
+        engine::destinations::plan_destinations(api, &plan.targets, concurrency, &bar).await;
+    plan
 }
 
 /// A loaded fleet file with its targets resolved, and the AWS session to

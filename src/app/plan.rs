@@ -42,9 +42,11 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
         ui.error("preflight found problems and --preflight strict is set");
     }
     let unresolved = resolved.unresolved() > 0;
-    Ok(if counts.failed > 0 || blocked || unresolved {
+    let failed = counts.failed + plan.destination_failures();
+    let changes = counts.changes() + plan.destination_changes();
+    Ok(if failed > 0 || blocked || unresolved {
         Exit::Failure
-    } else if args.detailed_exitcode && counts.changes() > 0 {
+    } else if args.detailed_exitcode && changes > 0 {
         Exit::Changes
     } else {
         Exit::Success

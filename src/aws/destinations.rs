@@ -9,14 +9,17 @@ use crate::engine::preflight::{BucketFacts, DestinationApi, LogGroupFacts, RoleF
 use crate::engine::{ApiError, Location};
 
 /// IAM returns policy documents URL-encoded.
-fn decode(document: &str) -> String {
+pub(super) fn decode(document: &str) -> String {
     percent_decode_str(document)
         .decode_utf8_lossy()
         .into_owned()
 }
 
 /// "This thing does not exist" answers, which are facts, not failures.
-fn absent<T>(result: Result<T, ApiError>, codes: &[&str]) -> Result<Option<T>, ApiError> {
+pub(super) fn absent<T>(
+    result: Result<T, ApiError>,
+    codes: &[&str],
+) -> Result<Option<T>, ApiError> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(err) if codes.contains(&err.code.as_str()) => Ok(None),
@@ -25,7 +28,7 @@ fn absent<T>(result: Result<T, ApiError>, codes: &[&str]) -> Result<Option<T>, A
 }
 
 impl Aws {
-    async fn s3(&self, at: Location<'_>) -> Result<aws_sdk_s3::Client, ApiError> {
+    pub(super) async fn s3(&self, at: Location<'_>) -> Result<aws_sdk_s3::Client, ApiError> {
         let session = self.session(at).await?;
         let mut config = aws_sdk_s3::config::Builder::from(&session.config)
             .region(SdkRegion::new(at.region.to_string()));

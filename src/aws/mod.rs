@@ -5,6 +5,7 @@
 mod assumed;
 mod convert;
 mod destinations;
+mod managed;
 mod organizations;
 
 use std::collections::HashMap;

@@ -191,10 +191,13 @@ pub struct Disagreement {
 }
 
 /// Every resource the targets manage, each once, in a stable order.
-pub fn desired_resources(targets: &[Target]) -> (Vec<(Desired, Vec<usize>)>, Vec<Disagreement>) {
+pub fn desired_resources<T: AsRef<Target>>(
+    targets: &[T],
+) -> (Vec<(Desired, Vec<usize>)>, Vec<Disagreement>) {
     let mut out: BTreeMap<Resource, (Desired, Vec<usize>, String)> = BTreeMap::new();
     let mut disagreements = Vec::new();
     for (index, target) in targets.iter().enumerate() {
+        let target = target.as_ref();
         let Some(config) = &target.desired else {
             continue;
         };
@@ -668,9 +671,9 @@ pub fn expiry_prefix(prefix: Option<&str>) -> String {
 }
 
 /// Reads every managed resource of `targets` once and plans it.
-pub async fn plan_destinations<A: ManagedApi>(
+pub async fn plan_destinations<A: ManagedApi, T: AsRef<Target> + Sync>(
     api: &A,
-    targets: &[Target],
+    targets: &[T],
     concurrency: usize,
     progress: &dyn Progress,
 ) -> Vec<ResourcePlan> {
@@ -679,8 +682,12 @@ pub async fn plan_destinations<A: ManagedApi>(
     let mut plans: Vec<(usize, ResourcePlan)> =
         futures::stream::iter(resources.into_iter().enumerate())
             .map(|(index, (desired, users))| async move {
-                let at = super::plan::location(&targets[users[0]]);
-                let plan = match api.read(at, &desired.resource).await {
+                let at = super::plan::location(targets[users[0]].as_ref());
+                let read = api
+                    .read(at, &desired.resource)
+                    .await
+                    .and_then(|live| in_region(&desired, live));
+                let plan = match read {
                     Ok(live) => {
                         let (before, after, steps) = plan_resource(&desired, &live);
                         ResourcePlan {
@@ -722,10 +729,10 @@ pub enum ResourceOutcome {
 
 /// Applies each resource's steps, in order, every resource once; returns the
 /// outcome per resource (same order as `plans`).
-pub async fn apply_destinations<A: ManagedApi>(
+pub async fn apply_destinations<A: ManagedApi, T: AsRef<Target> + Sync>(
     api: &A,
     plans: &[ResourcePlan],
-    targets: &[Target],
+    targets: &[T],
     concurrency: usize,
 ) -> Vec<ResourceOutcome> {
     futures::stream::iter(plans.iter())
@@ -736,7 +743,7 @@ pub async fn apply_destinations<A: ManagedApi>(
             if plan.steps.is_empty() {
                 return ResourceOutcome::Unchanged;
             }
-            let at = super::plan::location(&targets[plan.targets[0]]);
+            let at = super::plan::location(targets[plan.targets[0]].as_ref());
             for step in &plan.steps {
                 if let Err(err) = api.write(at, &plan.desired.resource, step).await {
                     return ResourceOutcome::Failed(explain(&plan.desired.resource, err));
@@ -747,6 +754,46 @@ pub async fn apply_destinations<A: ManagedApi>(
         .buffered(concurrency.max(1))
         .collect()
         .await
+}
+
+/// A bucket found in another region cannot serve this one: AWS accepts only
+/// destinations in the configuration's own region, and a bucket cannot move.
+fn in_region(desired: &Desired, live: Live) -> Result<Live, ApiError> {
+    if let (Resource::Bucket { name, region, .. }, Live::Bucket(bucket)) =
+        (&desired.resource, &live)
+    {
+        if let Some(found) = bucket.region.as_ref().filter(|found| *found != region) {
+            return Err(ApiError::new(
+                "BucketInAnotherRegion",
+                format!(
+                    "bucket {name} exists in {found}, but the logging configuration of {region} can only deliver to a bucket in {region}; choose another bucket_name (with {{region}} in it)"
+                ),
+            ));
+        }
+    }
+    Ok(live)
+}
+
+/// The targets whose destinations failed, with why: no Put is made that
+/// would point at them.
+pub fn blocked_targets(
+    plans: &[ResourcePlan],
+    outcomes: &[ResourceOutcome],
+) -> BTreeMap<usize, ApiError> {
+    let mut blocked = BTreeMap::new();
+    for (plan, outcome) in plans.iter().zip(outcomes) {
+        if let ResourceOutcome::Failed(err) = outcome {
+            for target in &plan.targets {
+                blocked.entry(*target).or_insert_with(|| {
+                    ApiError::new(
+                        err.code.clone(),
+                        format!("{}: {}", plan.desired.resource.label(), err.message),
+                    )
+                });
+            }
+        }
+    }
+    blocked
 }
 
 /// A bucket name somebody else holds is a fact about the name, not a

@@ -52,6 +52,12 @@ pub struct TargetPlan {
     pub preflight: Vec<Finding>,
 }
 
+impl AsRef<Target> for TargetPlan {
+    fn as_ref(&self) -> &Target {
+        &self.target
+    }
+}
+
 impl TargetPlan {
     /// `None` when the target could not be read.
     pub fn action(&self) -> Option<Action> {
@@ -117,9 +123,11 @@ impl PlanCounts {
 }
 
 /// The plan of a whole run, in the fleet file's target order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Plan {
     pub targets: Vec<TargetPlan>,
+    /// The managed destinations of those targets, each once.
+    pub destinations: Vec<super::destinations::ResourcePlan>,
 }
 
 impl Plan {
@@ -143,6 +151,19 @@ impl Plan {
             Ok(Some(live)) => Some((&t.target.region, live)),
             _ => None,
         }))
+    }
+
+    /// Managed destinations apply would create or change.
+    pub fn destination_changes(&self) -> usize {
+        self.destinations.iter().filter(|d| d.is_change()).count()
+    }
+
+    /// Managed destinations that could not be read.
+    pub fn destination_failures(&self) -> usize {
+        self.destinations
+            .iter()
+            .filter(|d| d.before.is_err())
+            .count()
     }
 
     /// Targets apply would write.
@@ -185,6 +206,7 @@ pub async fn plan_targets<A: LoggingApi>(
     planned.sort_unstable_by_key(|(index, _)| *index);
     Plan {
         targets: planned.into_iter().map(|(_, plan)| plan).collect(),
+        destinations: Vec::new(),
     }
 }
 

@@ -130,21 +130,38 @@ fn reads(target: &Target) -> Vec<Read> {
         return Vec::new();
     };
     let (account, region) = (&target.account.id, &target.region);
+    let managed = &target.managed;
     let mut out = Vec::new();
-    for s3 in config.buckets() {
-        out.push(Read::Bucket(
-            account.clone(),
-            region.clone(),
-            s3.bucket_name.clone(),
-        ));
+    // A destination fleet manages is planned, not checked: it will be made
+    // right before the Put.
+    let large = config
+        .cloudwatch_config
+        .as_ref()
+        .and_then(|cw| cw.large_data_delivery_s3_config.as_ref());
+    let buckets = [
+        (config.s3_config.as_ref(), managed.bucket.is_some()),
+        (large, managed.large_data_bucket.is_some()),
+    ];
+    for (s3, is_managed) in buckets {
+        if let Some(s3) = s3.filter(|_| !is_managed) {
+            out.push(Read::Bucket(
+                account.clone(),
+                region.clone(),
+                s3.bucket_name.clone(),
+            ));
+        }
     }
     if let Some(cw) = &config.cloudwatch_config {
-        out.push(Read::LogGroup(
-            account.clone(),
-            region.clone(),
-            cw.log_group_name.clone(),
-        ));
-        out.push(Read::Role(account.clone(), cw.role_arn.clone()));
+        if managed.log_group.is_none() {
+            out.push(Read::LogGroup(
+                account.clone(),
+                region.clone(),
+                cw.log_group_name.clone(),
+            ));
+        }
+        if !managed.role {
+            out.push(Read::Role(account.clone(), cw.role_arn.clone()));
+        }
     }
     out
 }

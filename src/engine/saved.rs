@@ -217,7 +217,10 @@ impl SavedPlan {
             }
             targets.push(plan);
         }
-        Ok(Plan { targets })
+        Ok(Plan {
+            targets,
+            destinations: Vec::new(),
+        })
     }
 }
 

@@ -62,6 +62,12 @@ pub struct Target {
     pub managed: Managed,
 }
 
+impl AsRef<Target> for Target {
+    fn as_ref(&self) -> &Target {
+        self
+    }
+}
+
 impl Target {
     /// `ACCOUNT/REGION`, as filters and output name targets.
     pub fn id(&self) -> TargetId<'_> {

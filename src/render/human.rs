@@ -3,12 +3,14 @@
 use std::io::{self, Write};
 
 use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
+use crate::engine::destinations::{ResourceOutcome, ResourcePlan};
 use crate::engine::preflight::{Finding, Severity};
 use crate::engine::{Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, StaleTarget, TargetPlan};
 
 /// Prints every target that changes or failed, with its diff, then the
 /// summary line.
 pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    destinations(out, plan)?;
     for target in &plan.targets {
         match target.action() {
             Some(Action::NoOp) => {}
@@ -32,7 +34,45 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         }
     }
     summary(out, &plan.counts())?;
+    destination_summary(out, plan)?;
     preflight_summary(out, plan)
+}
+
+/// The managed destinations that change or could not be read, with the
+/// diff of what fleet keeps of them, before the targets that use them.
+fn destinations(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    for resource in &plan.destinations {
+        let users = resource.targets.len();
+        let used_by = format!("(for {users} target{})", if users == 1 { "" } else { "s" });
+        let label = resource.desired.resource.label();
+        match &resource.before {
+            Err(err) => writeln!(
+                out,
+                "{} {}: {}: {}\n",
+                paint(RED, "! cannot plan"),
+                paint(BOLD, &label),
+                err.code,
+                err.message
+            )?,
+            Ok(_) if !resource.is_change() => {}
+            Ok(_) => {
+                let (marker, style) = if resource.is_create() {
+                    ("+ create", GREEN)
+                } else {
+                    ("~ update", YELLOW)
+                };
+                writeln!(
+                    out,
+                    "{} {} {used_by}",
+                    paint(style, marker),
+                    paint(BOLD, &label)
+                )?;
+                write_diff(out, &resource.diff())?;
+                writeln!(out)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn heading(target: &TargetPlan, action: Action) -> String {
@@ -136,6 +176,56 @@ pub fn summary(out: &mut dyn Write, counts: &PlanCounts) -> io::Result<()> {
         counts.unchanged,
         counts.failed
     )
+}
+
+/// `Destinations: 2 to create, 1 to update, 0 unchanged, 0 failed.` when
+/// the fleet manages any.
+fn destination_summary(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    if plan.destinations.is_empty() {
+        return Ok(());
+    }
+    let create = plan
+        .destinations
+        .iter()
+        .filter(|d| d.is_change() && d.is_create())
+        .count();
+    let update = plan.destination_changes() - create;
+    let failed = plan.destination_failures();
+    writeln!(
+        out,
+        "{} {create} to create, {update} to update, {} unchanged, {failed} failed.",
+        paint(BOLD, "Destinations:"),
+        plan.destinations.len() - create - update - failed
+    )
+}
+
+/// What applying the managed destinations did: one line each that changed
+/// or failed.
+pub fn destinations_applied(
+    out: &mut dyn Write,
+    plans: &[ResourcePlan],
+    outcomes: &[ResourceOutcome],
+) -> io::Result<()> {
+    for (plan, outcome) in plans.iter().zip(outcomes) {
+        let label = plan.desired.resource.label();
+        match outcome {
+            ResourceOutcome::Unchanged => {}
+            ResourceOutcome::Applied => writeln!(
+                out,
+                "{} {label} ({})",
+                paint(GREEN, "applied"),
+                if plan.is_create() { "create" } else { "update" }
+            )?,
+            ResourceOutcome::Failed(err) => writeln!(
+                out,
+                "{} {label}: {}: {}",
+                paint(RED, "failed"),
+                err.code,
+                err.message
+            )?,
+        }
+    }
+    Ok(())
 }
 
 /// One line per change with its outcome, then the totals.

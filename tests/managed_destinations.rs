@@ -1,0 +1,480 @@
+//! Managed destinations against moto's S3, IAM and CloudWatch Logs, through
+//! the binary, verified through the SDK: from nothing to working logging in
+//! one apply, what belongs to somebody else kept, and drift of what fleet
+//! owns planned and restored.
+
+mod support;
+
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use serde_json::{Value, json};
+use support::{
+    CALLER_ACCOUNT, TEST_ROLE_NAME, bedrock, credentials, get_config, logging_config_from_json,
+};
+
+const SID: &str = "FleetBedrockModelInvocationLogging";
+
+fn fleet_file(tag: &str, regions: &[&str], accounts: &[&str]) -> String {
+    let regions = regions
+        .iter()
+        .map(|r| format!("\"{r}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut text = format!(
+        r#"[fleet]
+regions = [{regions}]
+role_name = "{TEST_ROLE_NAME}"
+
+[profiles.managed]
+video_data_delivery_enabled = false
+audio_data_delivery_enabled = false
+
+[profiles.managed.s3_config]
+bucket_name = "{tag}-{{account_id}}-{{region}}"
+key_prefix = "bedrock"
+bucket = {{ expire_after_days = 365 }}
+
+[profiles.managed.cloudwatch_config]
+log_group_name = "/bedrock/{tag}"
+role_arn = "arn:{{partition}}:iam::{{account_id}}:role/{tag}-bedrock-logs"
+log_group = {{ retention_in_days = 30 }}
+role = {{}}
+
+[profiles.managed.cloudwatch_config.large_data_delivery_s3_config]
+bucket_name = "{tag}-large-{{account_id}}-{{region}}"
+bucket = {{}}
+"#
+    );
+    for id in accounts {
+        text.push_str(&format!(
+            "\n[[accounts]]\nid = \"{id}\"\nprofile = \"managed\"\n"
+        ));
+    }
+    text
+}
+
+struct Clients {
+    s3: aws_sdk_s3::Client,
+    iam: aws_sdk_iam::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+async fn clients(endpoint: &str, account: &str, region: &str) -> Clients {
+    let credentials = credentials(endpoint, account, region).await;
+    let base = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+        )
+        .region(aws_config::Region::new(region.to_owned()))
+        .build();
+    Clients {
+        s3: aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&base)
+                .force_path_style(true)
+                .build(),
+        ),
+        iam: aws_sdk_iam::Client::new(&base),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&base),
+    }
+}
+
+async fn bucket_policy(c: &Clients, bucket: &str) -> Value {
+    let policy =
+        c.s3.get_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap()
+            .policy
+            .unwrap();
+    serde_json::from_str(&policy).unwrap()
+}
+
+fn statement<'a>(policy: &'a Value, sid: &str) -> Option<&'a Value> {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == sid)
+}
+
+async fn retention(c: &Clients, group: &str) -> Option<i32> {
+    c.logs
+        .describe_log_groups()
+        .log_group_name_prefix(group)
+        .send()
+        .await
+        .unwrap()
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(group))
+        .expect("the log group exists")
+        .retention_in_days()
+}
+
+fn desired(tag: &str, account: &str, region: &str) -> Value {
+    json!({
+        "text_data_delivery_enabled": true, "image_data_delivery_enabled": true,
+        "embedding_data_delivery_enabled": true, "video_data_delivery_enabled": false,
+        "audio_data_delivery_enabled": false,
+        "s3_config": { "bucket_name": format!("{tag}-{account}-{region}"), "key_prefix": "bedrock" },
+        "cloudwatch_config": {
+            "log_group_name": format!("/bedrock/{tag}"),
+            "role_arn": format!("arn:aws:iam::{account}:role/{tag}-bedrock-logs"),
+            "large_data_delivery_s3_config": { "bucket_name": format!("{tag}-large-{account}-{region}") }
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_nothing_to_working_logging_in_one_apply() {
+    let endpoint = support::moto().endpoint();
+    let tag = "mdone";
+    let accounts = [
+        CALLER_ACCOUNT.to_owned(),
+        support::fresh_account(),
+        support::fresh_account(),
+    ];
+    let ids: Vec<&str> = accounts.iter().map(String::as_str).collect();
+    let regions = ["us-east-1", "eu-west-1"];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        fleet_file(tag, &regions, &ids),
+    )
+    .unwrap();
+    let fleet = |args: &[&str]| support::run_fleet(&endpoint, dir.path(), args);
+
+    let plan = fleet(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    // 2 buckets per account × region, a log group per account × region, a role per account.
+    assert!(
+        plan.stdout
+            .contains("Destinations: 21 to create, 0 to update, 0 unchanged, 0 failed."),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(&format!(
+            "+ create bucket s3://{tag}-{}-eu-west-1 (for 1 target)",
+            ids[1]
+        )),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(&format!(
+            "+ create role {tag}-bedrock-logs ({}) (for 2 targets)",
+            ids[2]
+        )),
+        "{}",
+        plan.stdout
+    );
+    // Managed destinations are planned, not preflight-checked.
+    assert!(!plan.stdout.contains("does not exist"), "{}", plan.stdout);
+    // plan wrote nothing.
+    let c = clients(&endpoint, ids[1], "eu-west-1").await;
+    assert!(
+        c.s3.head_bucket()
+            .bucket(format!("{tag}-{}-eu-west-1", ids[1]))
+            .send()
+            .await
+            .is_err()
+    );
+
+    let apply = fleet(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("Apply: 6 applied, 0 failed"),
+        "{}",
+        apply.stdout
+    );
+
+    for account in &ids {
+        for region in regions {
+            let c = clients(&endpoint, account, region).await;
+            let bucket = format!("{tag}-{account}-{region}");
+            let location =
+                c.s3.get_bucket_location()
+                    .bucket(&bucket)
+                    .send()
+                    .await
+                    .unwrap();
+            let found = location
+                .location_constraint()
+                .map(|l| l.as_str().to_owned())
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| "us-east-1".into());
+            assert_eq!(found, region);
+            let ownership =
+                c.s3.get_bucket_ownership_controls()
+                    .bucket(&bucket)
+                    .send()
+                    .await
+                    .unwrap();
+            assert_eq!(
+                ownership.ownership_controls().unwrap().rules()[0]
+                    .object_ownership()
+                    .as_str(),
+                "BucketOwnerEnforced"
+            );
+            let block =
+                c.s3.get_public_access_block()
+                    .bucket(&bucket)
+                    .send()
+                    .await
+                    .unwrap()
+                    .public_access_block_configuration
+                    .unwrap();
+            assert_eq!(
+                (
+                    block.block_public_acls(),
+                    block.ignore_public_acls(),
+                    block.block_public_policy(),
+                    block.restrict_public_buckets()
+                ),
+                (Some(true), Some(true), Some(true), Some(true))
+            );
+            let lifecycle =
+                c.s3.get_bucket_lifecycle_configuration()
+                    .bucket(&bucket)
+                    .send()
+                    .await
+                    .unwrap();
+            let rule = &lifecycle.rules()[0];
+            assert_eq!(rule.expiration().unwrap().days(), Some(365));
+            assert_eq!(
+                rule.filter().and_then(|f| f.prefix()),
+                Some("bedrock/AWSLogs/")
+            );
+            let policy = bucket_policy(&c, &bucket).await;
+            let fleet_statement = statement(&policy, SID).expect("fleet's statement");
+            assert_eq!(
+                fleet_statement["Principal"]["Service"],
+                "bedrock.amazonaws.com"
+            );
+            assert_eq!(fleet_statement["Action"], "s3:PutObject");
+            assert_eq!(
+                fleet_statement["Resource"],
+                json!([format!(
+                    "arn:aws:s3:::{bucket}/bedrock/AWSLogs/{account}/BedrockModelInvocationLogs/*"
+                )])
+            );
+            assert_eq!(retention(&c, &format!("/bedrock/{tag}")).await, Some(30));
+            assert_eq!(
+                get_config(&bedrock(&endpoint, account, region).await).await,
+                Some(logging_config_from_json(&desired(tag, account, region)))
+            );
+        }
+        let c = clients(&endpoint, account, "us-east-1").await;
+        let role = c
+            .iam
+            .get_role()
+            .role_name(format!("{tag}-bedrock-logs"))
+            .send()
+            .await
+            .unwrap();
+        let trust = role.role().unwrap().assume_role_policy_document().unwrap();
+        let trust: Value =
+            serde_json::from_str(&percent_encoding::percent_decode_str(trust).decode_utf8_lossy())
+                .unwrap();
+        let fleet_trust = statement(&trust, SID).unwrap();
+        let mut sources: Vec<String> = fleet_trust["Condition"]["ArnLike"]["aws:SourceArn"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        sources.sort();
+        assert_eq!(
+            sources,
+            [
+                format!("arn:aws:bedrock:eu-west-1:{account}:*"),
+                format!("arn:aws:bedrock:us-east-1:{account}:*")
+            ],
+            "one role serves every region of its account"
+        );
+        let inline = c
+            .iam
+            .get_role_policy()
+            .role_name(format!("{tag}-bedrock-logs"))
+            .policy_name("fleet-bedrock-logging")
+            .send()
+            .await
+            .unwrap();
+        let inline = percent_encoding::percent_decode_str(inline.policy_document())
+            .decode_utf8_lossy()
+            .into_owned();
+        assert!(
+            inline.contains(&format!(
+                "arn:aws:logs:eu-west-1:{account}:log-group:/bedrock/{tag}:*"
+            )),
+            "{inline}"
+        );
+    }
+
+    let again = fleet(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(
+        again
+            .stdout
+            .contains("Destinations: 0 to create, 0 to update, 21 unchanged, 0 failed."),
+        "{}",
+        again.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_belongs_to_others_is_kept_and_what_fleet_owns_is_restored() {
+    let endpoint = support::moto().endpoint();
+    let tag = "mdtwo";
+    let account = support::fresh_account();
+    let region = "us-west-2";
+    let c = clients(&endpoint, &account, region).await;
+    let bucket = format!("{tag}-{account}-{region}");
+    c.s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::UsWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let theirs = json!({
+        "Sid": "SomebodyElsesReader",
+        "Effect": "Allow",
+        "Principal": { "AWS": format!("arn:aws:iam::{account}:root") },
+        "Action": "s3:GetObject",
+        "Resource": format!("arn:aws:s3:::{bucket}/reports/*")
+    });
+    let only_theirs = json!({ "Version": "2012-10-17", "Statement": [theirs] }).to_string();
+    c.s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(&only_theirs)
+        .send()
+        .await
+        .unwrap();
+    c.logs
+        .create_log_group()
+        .log_group_name(format!("/bedrock/{tag}"))
+        .send()
+        .await
+        .unwrap();
+    c.logs
+        .put_retention_policy()
+        .log_group_name(format!("/bedrock/{tag}"))
+        .retention_in_days(7)
+        .send()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        fleet_file(tag, &[region], &[&account]),
+    )
+    .unwrap();
+    let fleet = |args: &[&str]| support::run_fleet(&endpoint, dir.path(), args);
+    let plan = fleet(&["plan"]);
+    assert!(
+        plan.stdout
+            .contains(&format!("~ update log group /bedrock/{tag} ({region})")),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("-  \"retention_in_days\": 7\n+  \"retention_in_days\": 30"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains(&format!("~ update bucket s3://{bucket}")),
+        "{}",
+        plan.stdout
+    );
+
+    let apply = fleet(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let policy = bucket_policy(&c, &bucket).await;
+    assert_eq!(statement(&policy, "SomebodyElsesReader"), Some(&theirs));
+    assert!(statement(&policy, SID).is_some());
+    assert_eq!(retention(&c, &format!("/bedrock/{tag}")).await, Some(30));
+
+    // fleet's statement removed out of band: planned, restored, theirs kept.
+    c.s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(&only_theirs)
+        .send()
+        .await
+        .unwrap();
+    let plan = fleet(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.contains("-  \"fleet_statement\": null,"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(&format!("+    \"Sid\": \"{SID}\"")),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Destinations: 0 to create, 1 to update"),
+        "{}",
+        plan.stdout
+    );
+    let apply = fleet(&["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let policy = bucket_policy(&c, &bucket).await;
+    assert_eq!(statement(&policy, "SomebodyElsesReader"), Some(&theirs));
+    assert!(statement(&policy, SID).is_some());
+    let again = fleet(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+}
+
+#[test]
+fn bad_options_are_refused_before_any_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fleet_file("mdbad", &["us-east-1"], &["210987654321"])
+        .replace("retention_in_days = 30", "retention_in_days = 31")
+        .replace("expire_after_days = 365", "expire_after_days = 0")
+        .replace(
+            "role_arn = \"arn:{partition}:iam::{account_id}:role/mdbad-bedrock-logs\"",
+            "role_arn = \"arn:aws:iam::111111111111:role/shared\"",
+        );
+    std::fs::write(dir.path().join("fleet.toml"), &text).unwrap();
+    let run = support::run_fleet("http://127.0.0.1:9", dir.path(), &["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for (needle, message) in [
+        (
+            "retention_in_days = 31",
+            "retention_in_days = 31 is not a retention CloudWatch Logs accepts",
+        ),
+        (
+            "expire_after_days = 0",
+            "expire_after_days = 0 is not a number of days",
+        ),
+        (
+            "role/shared",
+            "names account 111111111111, but `role = {}` makes fleet create the role in the target's own account 210987654321",
+        ),
+    ] {
+        assert!(run.stderr.contains(message), "{message}\n{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("fleet.toml:{}:", line_of(needle))),
+            "{needle} at line {}\n{}",
+            line_of(needle),
+            run.stderr
+        );
+    }
+    assert!(run.stderr.contains("(closest: 30)"), "{}", run.stderr);
+}
