@@ -478,3 +478,107 @@ fn bad_options_are_refused_before_any_call() {
     }
     assert!(run.stderr.contains("(closest: 30)"), "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_carries_destinations_and_refuses_when_they_changed() {
+    let endpoint = support::moto().endpoint();
+    let tag = "mdthree";
+    let account = support::fresh_account();
+    let region = "eu-west-1";
+    let c = clients(&endpoint, &account, region).await;
+    let group = format!("/bedrock/{tag}");
+    c.logs
+        .create_log_group()
+        .log_group_name(&group)
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        fleet_file(tag, &[region], &[&account]),
+    )
+    .unwrap();
+    let fleet = |args: &[&str]| support::run_fleet(&endpoint, dir.path(), args);
+
+    let saved = fleet(&["plan", "--out", "plan.json"]);
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("plan.json")).unwrap()).unwrap();
+    let destinations = doc["destinations"].as_array().unwrap();
+    assert_eq!(destinations.len(), 4, "2 buckets, a log group, a role");
+    let log_group = destinations
+        .iter()
+        .find(|d| d["resource"]["kind"] == "log_group")
+        .unwrap();
+    assert_eq!(log_group["action"], "update");
+    assert_eq!(log_group["before"]["retention_in_days"], Value::Null);
+    assert_eq!(log_group["after"]["retention_in_days"], 30);
+    assert_eq!(
+        log_group["steps"],
+        json!([{ "step": "put_retention", "days": 30 }])
+    );
+    assert_eq!(log_group["targets"], json!([format!("{account}/{region}")]));
+
+    let markdown = fleet(&["plan", "--format", "markdown"]);
+    assert!(
+        markdown
+            .stdout
+            .contains("#### Destinations: 3 to create, 1 to update, 0 failed"),
+        "{}",
+        markdown.stdout
+    );
+    assert!(
+        markdown
+            .stdout
+            .contains(&format!("- **update** `log group {group} ({{region}})`"))
+            || markdown
+                .stdout
+                .contains(&format!("- **update** `log group {group} ({region})`")),
+        "{}",
+        markdown.stdout
+    );
+
+    // Somebody sets a retention between review and apply: nothing is written.
+    c.logs
+        .put_retention_policy()
+        .log_group_name(&group)
+        .retention_in_days(14)
+        .send()
+        .await
+        .unwrap();
+    let apply = fleet(&["apply", "plan.json"]);
+    assert_eq!(apply.code, 1, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply
+            .stdout
+            .contains("The plan is stale: 1 destination changed"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply.stdout.contains("+  \"retention_in_days\": 14"),
+        "{}",
+        apply.stdout
+    );
+    assert_eq!(retention(&c, &group).await, Some(14));
+    assert!(
+        c.s3.head_bucket()
+            .bucket(format!("{tag}-{account}-{region}"))
+            .send()
+            .await
+            .is_err(),
+        "no bucket was created"
+    );
+    assert_eq!(
+        get_config(&bedrock(&endpoint, &account, region).await).await,
+        None
+    );
+
+    // A fresh plan applies.
+    let saved = fleet(&["plan", "--out", "plan.json"]);
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    let apply = fleet(&["apply", "plan.json"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert_eq!(retention(&c, &group).await, Some(30));
+}

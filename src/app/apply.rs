@@ -226,6 +226,25 @@ async fn apply_saved(
     let bar = render::progress::Bar::new("destinations", ui.quiet);
     plan.destinations =
         destinations::plan_destinations(&aws, &plan.targets, concurrency, &bar).await;
+    let stale = engine::saved::stale_destinations(&saved.destinations, &plan.destinations);
+    if !stale.is_empty() {
+        for destination in &stale {
+            writeln!(
+                out,
+                "{} {}",
+                render::paint(render::RED, "stale"),
+                destination.resource.label()
+            )?;
+            render::human::write_diff(&mut out, &destination.diff)?;
+        }
+        writeln!(
+            out,
+            "The plan is stale: {} destination{} changed since the plan was made; nothing was applied. Run `fleet plan` again and review the new plan.",
+            stale.len(),
+            if stale.len() == 1 { "" } else { "s" }
+        )?;
+        return Ok(Exit::Failure);
+    }
     if plan.changes().count() + plan.destination_changes() == 0 {
         render::human::summary(&mut out, &plan.counts())?;
         return Ok(if unplanned.is_empty() {

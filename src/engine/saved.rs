@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
+use super::destinations::{Resource, ResourcePlan, Step};
 use super::plan::{Action, Plan, PlanCounts, TargetPlan};
 use super::preflight::Finding;
 use crate::fleet::{Account, AccountId, Fleet, Managed, Region, Settings, Target};
@@ -33,6 +34,97 @@ pub struct SavedPlan {
     pub assume_role: AssumeRole,
     pub summary: PlanCounts,
     pub targets: Vec<SavedTarget>,
+    /// The managed destinations planned, each once (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destinations: Vec<SavedDestination>,
+}
+
+/// One managed destination of a saved plan: what fleet keeps of it as read
+/// (`before`, `null` when it does not exist), as it will be (`after`), the
+/// writes, and the targets that use it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedDestination {
+    pub resource: Resource,
+    /// `create`, `update`, `no-op`, or `failed` when it could not be read.
+    pub action: String,
+    pub before: Option<serde_json::Value>,
+    pub after: serde_json::Value,
+    pub diff: String,
+    pub steps: Vec<Step>,
+    pub targets: Vec<String>,
+    pub error: Option<ApiError>,
+}
+
+/// A destination of a saved plan that is no longer what the plan was made
+/// against, with the diff between the two.
+#[derive(Clone, Debug)]
+pub struct StaleDestination {
+    pub resource: Resource,
+    pub diff: String,
+}
+
+/// The saved plan's destinations that changed since it was made: neither as
+/// planned against nor already as planned.
+pub fn stale_destinations(
+    saved: &[SavedDestination],
+    now: &[ResourcePlan],
+) -> Vec<StaleDestination> {
+    let render = |v: &Option<serde_json::Value>| {
+        v.as_ref()
+            .map(|v| serde_json::to_string_pretty(v).unwrap_or_default() + "\n")
+            .unwrap_or_default()
+    };
+    let mut stale = Vec::new();
+    for planned in saved {
+        let Some(current) = now.iter().find(|p| p.desired.resource == planned.resource) else {
+            continue;
+        };
+        let before = current.before.clone().unwrap_or(None);
+        let unchanged = before == planned.before;
+        let already_applied = current.before.is_ok() && !current.is_change();
+        if unchanged || already_applied {
+            continue;
+        }
+        let label = planned.resource.label();
+        stale.push(StaleDestination {
+            resource: planned.resource.clone(),
+            diff: similar::TextDiff::from_lines(&render(&planned.before), &render(&before))
+                .unified_diff()
+                .context_radius(3)
+                .header(
+                    &format!("planned against: {label}"),
+                    &format!("live now: {label}"),
+                )
+                .to_string(),
+        });
+    }
+    stale
+}
+
+impl SavedDestination {
+    fn new(plan: &ResourcePlan, targets: &[TargetPlan]) -> SavedDestination {
+        let action = match &plan.before {
+            Err(_) => "failed",
+            Ok(_) if !plan.is_change() => "no-op",
+            Ok(None) => "create",
+            Ok(Some(_)) => "update",
+        };
+        SavedDestination {
+            resource: plan.desired.resource.clone(),
+            action: action.to_owned(),
+            before: plan.before.clone().ok().flatten(),
+            after: plan.after.clone(),
+            diff: plan.diff(),
+            steps: plan.steps.clone(),
+            targets: plan
+                .targets
+                .iter()
+                .map(|i| targets[*i].target.id().to_string())
+                .collect(),
+            error: plan.before.as_ref().err().cloned(),
+        }
+    }
 }
 
 /// The AssumeRole settings the plan was made with, so apply uses the same.
@@ -116,6 +208,11 @@ impl SavedPlan {
             },
             summary: plan.counts(),
             targets: plan.targets.iter().map(SavedTarget::new).collect(),
+            destinations: plan
+                .destinations
+                .iter()
+                .map(|d| SavedDestination::new(d, &plan.targets))
+                .collect(),
         }
     }
 

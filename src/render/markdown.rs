@@ -96,6 +96,93 @@ fn groups(plan: &Plan) -> Vec<Group<'_>> {
     groups
 }
 
+/// How many destination change groups a comment shows before it points to
+/// the JSON plan.
+const DESTINATION_GROUPS: usize = 20;
+
+/// Managed destinations that change, identical changes (after turning the
+/// account id and region into placeholders) grouped, each diff folded.
+fn destination_section(out: &mut String, plan: &Plan) {
+    let changing: Vec<&crate::engine::destinations::ResourcePlan> = plan
+        .destinations
+        .iter()
+        .filter(|d| d.is_change() || d.before.is_err())
+        .collect();
+    if changing.is_empty() {
+        return;
+    }
+    let mut groups: BTreeMap<(u8, String), Vec<String>> = BTreeMap::new();
+    for resource in &changing {
+        let (rank, text) = match &resource.before {
+            Err(err) => (0, format!("cannot plan: {}: {}", err.code, err.message)),
+            Ok(_) => (if resource.is_create() { 1 } else { 2 }, resource.diff()),
+        };
+        let (account, region) = match &resource.desired.resource {
+            crate::engine::destinations::Resource::Bucket {
+                account_id, region, ..
+            }
+            | crate::engine::destinations::Resource::LogGroup {
+                account_id, region, ..
+            } => (account_id.as_str(), Some(region.as_str())),
+            crate::engine::destinations::Resource::Role { account_id, .. } => {
+                (account_id.as_str(), None)
+            }
+        };
+        let mut templated = text.replace(account, "{account_id}");
+        if let Some(region) = region {
+            templated = replace_word(&templated, region, "{region}");
+        }
+        groups
+            .entry((rank, templated))
+            .or_default()
+            .push(resource.desired.resource.label());
+    }
+    let _ = writeln!(
+        out,
+        "#### Destinations: {} to create, {} to update, {} failed\n",
+        changing
+            .iter()
+            .filter(|d| d.before.is_ok() && d.is_create())
+            .count(),
+        changing
+            .iter()
+            .filter(|d| d.before.is_ok() && !d.is_create())
+            .count(),
+        changing.iter().filter(|d| d.before.is_err()).count(),
+    );
+    for ((rank, text), labels) in groups.iter().take(DESTINATION_GROUPS) {
+        let verb = match rank {
+            0 => "**cannot plan**",
+            1 => "**create**",
+            _ => "**update**",
+        };
+        let shown: Vec<String> = labels.iter().take(10).map(|l| format!("`{l}`")).collect();
+        let more = if labels.len() > 10 {
+            format!(" and {} more", labels.len() - 10)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "- {verb} {}{more}", shown.join(", "));
+        if *rank > 0 {
+            let _ = writeln!(
+                out,
+                "  <details><summary>diff</summary>\n\n```diff\n{}```\n  </details>",
+                text
+            );
+        } else {
+            let _ = writeln!(out, "  {}", escape_cell(text));
+        }
+    }
+    if groups.len() > DESTINATION_GROUPS {
+        let _ = writeln!(
+            out,
+            "\n_{} more destination change groups in the JSON plan artifact._",
+            groups.len() - DESTINATION_GROUPS
+        );
+    }
+    out.push('\n');
+}
+
 /// One quoted note per region that leaves flags out of Get.
 pub(super) fn unreported_notes(out: &mut String, unreported: &[crate::engine::UnreportedFlags]) {
     if unreported.is_empty() {
@@ -192,6 +279,7 @@ pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
         head.push_str("**No changes.** Every target matches its profile.\n");
     }
     unreported_notes(&mut head, &plan.unreported_flags());
+    destination_section(&mut head, plan);
 
     let mut failures = String::new();
     let failed: Vec<&TargetPlan> = plan.targets.iter().filter(|t| t.live.is_err()).collect();
