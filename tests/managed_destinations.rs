@@ -582,3 +582,83 @@ async fn a_saved_plan_carries_destinations_and_refuses_when_they_changed() {
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
     assert_eq!(retention(&c, &group).await, Some(30));
 }
+
+#[test]
+fn fleet_policy_grants_exactly_the_writes_of_managed_destinations() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        fleet_file("mdpol", &["us-east-1", "eu-west-1"], &["210987654321"]),
+    )
+    .unwrap();
+    let run = support::run_fleet(
+        "http://127.0.0.1:9",
+        dir.path(),
+        &[
+            "policy",
+            "--account",
+            "210987654321",
+            "--region",
+            "eu-west-1",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let own = run
+        .stdout
+        .split("## IAM policy for the role fleet uses\n")
+        .nth(1)
+        .unwrap();
+    let own: Value = serde_json::from_str(own.trim()).unwrap();
+    let sid = |name: &str| {
+        own["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == name)
+            .unwrap_or_else(|| panic!("{name} in {own}"))
+            .clone()
+    };
+    assert_eq!(
+        sid("ManagedLoggingBuckets")["Resource"],
+        json!([
+            "arn:aws:s3:::mdpol-210987654321-eu-west-1",
+            "arn:aws:s3:::mdpol-large-210987654321-eu-west-1"
+        ])
+    );
+    assert!(
+        sid("ManagedLoggingBuckets")["Action"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("s3:PutBucketPolicy"))
+    );
+    assert_eq!(
+        sid("ManagedLoggingLogGroups")["Resource"],
+        json!(["arn:aws:logs:eu-west-1:210987654321:log-group:/bedrock/mdpol"])
+    );
+    assert_eq!(
+        sid("ManagedLoggingRoles")["Resource"],
+        json!(["arn:aws:iam::210987654321:role/mdpol-bedrock-logs"])
+    );
+    // The role serves every region of the account: its trust is not bound
+    // to the one region asked about.
+    let trust = run
+        .stdout
+        .split("## CloudWatch role trust policy for ")
+        .nth(1)
+        .unwrap();
+    let trust: Value = serde_json::from_str(
+        trust
+            .split_once('\n')
+            .unwrap()
+            .1
+            .split("\n## ")
+            .next()
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    assert_eq!(
+        trust["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"],
+        "arn:aws:bedrock:*:210987654321:*"
+    );
+}

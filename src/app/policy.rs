@@ -7,7 +7,13 @@ use anyhow::{Result, bail};
 
 use super::{Exit, Ui, load_fleet};
 use crate::cli::PolicyArgs;
-use crate::engine::policy::{PolicyScope, fleet_role_policy, profile_documents};
+use crate::engine::policy::{ManagedArns, PolicyScope, fleet_role_policy, profile_documents};
+
+fn push_new(list: &mut Vec<String>, value: String) {
+    if !list.contains(&value) {
+        list.push(value);
+    }
+}
 use crate::fleet::{self, AccountId, Placeholders, Region};
 
 pub(super) fn policy(ui: &Ui, config: &str, args: PolicyArgs) -> Result<Exit> {
@@ -40,6 +46,7 @@ pub(super) fn policy(ui: &Ui, config: &str, args: PolicyArgs) -> Result<Exit> {
     }
     let mut out = anstream::stdout();
     let mut roles = Vec::new();
+    let mut managed = ManagedArns::default();
     for profile in profiles {
         let template = profile.template.as_ref().expect("filtered");
         let (config, scope) = match &scope {
@@ -73,8 +80,12 @@ pub(super) fn policy(ui: &Ui, config: &str, args: PolicyArgs) -> Result<Exit> {
                 },
             ),
         };
+        let role_per_region = template
+            .cloudwatch_config
+            .as_ref()
+            .is_some_and(|cw| cw.role_arn.contains("{region}"));
         writeln!(out, "# profile {}\n", profile.name)?;
-        for document in profile_documents(&scope, &config) {
+        for document in profile_documents(&scope, &config, role_per_region) {
             writeln!(
                 out,
                 "## {}\n{}\n",
@@ -87,11 +98,44 @@ pub(super) fn policy(ui: &Ui, config: &str, args: PolicyArgs) -> Result<Exit> {
         {
             roles.push(cw.role_arn.clone());
         }
+        let partition = scope.partition;
+        let managed_buckets = [
+            (config.s3_config.as_ref(), profile.managed.bucket.is_some()),
+            (
+                config
+                    .cloudwatch_config
+                    .as_ref()
+                    .and_then(|cw| cw.large_data_delivery_s3_config.as_ref()),
+                profile.managed.large_data_bucket.is_some(),
+            ),
+        ];
+        for (s3, is_managed) in managed_buckets {
+            if let Some(s3) = s3.filter(|_| is_managed) {
+                push_new(
+                    &mut managed.buckets,
+                    format!("arn:{partition}:s3:::{}", s3.bucket_name),
+                );
+            }
+        }
+        if let Some(cw) = &config.cloudwatch_config {
+            if profile.managed.log_group.is_some() {
+                push_new(
+                    &mut managed.log_groups,
+                    format!(
+                        "arn:{partition}:logs:{}:{}:log-group:{}",
+                        scope.region, scope.account, cw.log_group_name
+                    ),
+                );
+            }
+            if profile.managed.role {
+                push_new(&mut managed.roles, cw.role_arn.clone());
+            }
+        }
     }
     writeln!(
         out,
         "# fleet's own role (in every account)\n\n## IAM policy for the role fleet uses\n{}",
-        serde_json::to_string_pretty(&fleet_role_policy(&roles))?
+        serde_json::to_string_pretty(&fleet_role_policy(&roles, &managed))?
     )?;
     Ok(Exit::Success)
 }

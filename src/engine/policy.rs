@@ -8,6 +8,7 @@ use crate::logging::LoggingConfig;
 
 /// The values a policy is written for; placeholders stay as they are when
 /// no account and region are given.
+#[derive(Clone, Copy)]
 pub struct PolicyScope<'a> {
     pub partition: &'a str,
     pub account: &'a str,
@@ -50,14 +51,20 @@ pub fn bucket_policy(scope: &PolicyScope<'_>, bucket: &str, prefix: Option<&str>
 }
 
 /// The trust policy of the role Bedrock uses to write to CloudWatch Logs.
-pub fn cloudwatch_trust_policy(scope: &PolicyScope<'_>) -> Value {
+/// A role whose ARN has no `{region}` serves every region of its account,
+/// so its trust must not be bound to one region.
+pub fn cloudwatch_trust_policy(scope: &PolicyScope<'_>, per_region: bool) -> Value {
+    let any_region = PolicyScope {
+        region: "*",
+        ..*scope
+    };
     json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Effect": "Allow",
             "Principal": { "Service": "bedrock.amazonaws.com" },
             "Action": "sts:AssumeRole",
-            "Condition": bedrock_source(scope)
+            "Condition": bedrock_source(if per_region { scope } else { &any_region })
         }]
     })
 }
@@ -79,9 +86,18 @@ pub fn cloudwatch_permission_policy(scope: &PolicyScope<'_>, log_group: &str) ->
     })
 }
 
+/// What fleet creates and keeps, by ARN, for its own role's write actions.
+#[derive(Default)]
+pub struct ManagedArns {
+    pub buckets: Vec<String>,
+    pub log_groups: Vec<String>,
+    pub roles: Vec<String>,
+}
+
 /// The policy fleet's own role needs in each account: the three Bedrock
-/// calls, passing the CloudWatch roles, and preflight's reads.
-pub fn fleet_role_policy(cloudwatch_roles: &[String]) -> Value {
+/// calls, passing the CloudWatch roles, preflight's reads, and the writes of
+/// the destinations it manages, each on those resources only.
+pub fn fleet_role_policy(cloudwatch_roles: &[String], managed: &ManagedArns) -> Value {
     let mut statements = vec![
         json!({
             "Sid": "BedrockLoggingConfiguration",
@@ -113,6 +129,45 @@ pub fn fleet_role_policy(cloudwatch_roles: &[String]) -> Value {
             "Resource": "*"
         }),
     ];
+    if !managed.buckets.is_empty() {
+        statements.push(json!({
+            "Sid": "ManagedLoggingBuckets",
+            "Effect": "Allow",
+            "Action": [
+                "s3:CreateBucket",
+                "s3:GetBucketPublicAccessBlock",
+                "s3:GetLifecycleConfiguration",
+                "s3:PutBucketOwnershipControls",
+                "s3:PutBucketPolicy",
+                "s3:PutBucketPublicAccessBlock",
+                "s3:PutEncryptionConfiguration",
+                "s3:PutLifecycleConfiguration"
+            ],
+            "Resource": managed.buckets
+        }));
+    }
+    if !managed.log_groups.is_empty() {
+        statements.push(json!({
+            "Sid": "ManagedLoggingLogGroups",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:AssociateKmsKey"],
+            "Resource": managed.log_groups
+        }));
+    }
+    if !managed.roles.is_empty() {
+        statements.push(json!({
+            "Sid": "ManagedLoggingRoles",
+            "Effect": "Allow",
+            "Action": [
+                "iam:CreateRole",
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:PutRolePolicy",
+                "iam:UpdateAssumeRolePolicy"
+            ],
+            "Resource": managed.roles
+        }));
+    }
     if !cloudwatch_roles.is_empty() {
         statements.push(json!({
             "Sid": "PassTheCloudWatchLoggingRole",
@@ -125,8 +180,13 @@ pub fn fleet_role_policy(cloudwatch_roles: &[String]) -> Value {
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
-/// Every document a profile's configuration needs.
-pub fn profile_documents(scope: &PolicyScope<'_>, config: &LoggingConfig) -> Vec<Document> {
+/// Every document a profile's configuration needs. `role_per_region`: the
+/// role ARN names the region (`{region}`), so each region has its own role.
+pub fn profile_documents(
+    scope: &PolicyScope<'_>,
+    config: &LoggingConfig,
+    role_per_region: bool,
+) -> Vec<Document> {
     let mut out = Vec::new();
     let buckets = config
         .s3_config
@@ -148,7 +208,7 @@ pub fn profile_documents(scope: &PolicyScope<'_>, config: &LoggingConfig) -> Vec
     if let Some(cw) = &config.cloudwatch_config {
         out.push(Document {
             title: format!("CloudWatch role trust policy for {}", cw.role_arn),
-            body: cloudwatch_trust_policy(scope),
+            body: cloudwatch_trust_policy(scope, role_per_region),
         });
         out.push(Document {
             title: format!("CloudWatch role permission policy for {}", cw.role_arn),

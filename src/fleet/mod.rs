@@ -235,10 +235,17 @@ impl<'f> Checker<'f> {
         let mut profiles = Vec::new();
         for (name, profile) in raw.profiles {
             let template = self.profile(&name, profile);
+            let unexpanded = Placeholders {
+                account_id: "{account_id}",
+                account_name: "{account_name}",
+                region: "{region}",
+                partition: "{partition}",
+            };
             profiles.push(Profile {
                 name: name.get_ref().clone(),
                 enabled: template.enabled,
                 template: template.unexpanded(),
+                managed: managed_for(&template, &unexpanded),
             });
             templates.insert(name.into_inner(), template);
         }

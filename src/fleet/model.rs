@@ -107,6 +107,8 @@ pub struct Profile {
     /// The configuration with its placeholders unexpanded; `None` for a
     /// profile with `enabled = false`.
     pub template: Option<LoggingConfig>,
+    /// What the profile manages, placeholders unexpanded.
+    pub managed: Managed,
 }
 
 /// A validated fleet file.
