@@ -662,3 +662,90 @@ fn fleet_policy_grants_exactly_the_writes_of_managed_destinations() {
         "arn:aws:bedrock:*:210987654321:*"
     );
 }
+
+#[test]
+fn one_resource_managed_two_ways_is_refused_naming_both_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"[fleet]
+regions = ["us-east-1"]
+role_name = "fleet-test"
+
+[profiles.short.cloudwatch_config]
+log_group_name = "/bedrock/shared"
+role_arn = "arn:aws:iam::{account_id}:role/logs"
+log_group = { retention_in_days = 7 }
+
+[profiles.long.cloudwatch_config]
+log_group_name = "/bedrock/shared"
+role_arn = "arn:aws:iam::{account_id}:role/logs"
+log_group = { retention_in_days = 30 }
+
+[[accounts]]
+id = "210987654321"
+profile = "short"
+region_profiles = { "us-east-1" = "short" }
+
+[[accounts]]
+id = "210987654322"
+profile = "long"
+"#;
+    std::fs::write(dir.path().join("fleet.toml"), text).unwrap();
+    let run = support::run_fleet("http://127.0.0.1:9", dir.path(), &["validate"]);
+    assert_eq!(
+        run.code, 0,
+        "different accounts: different log groups\n{}",
+        run.stderr
+    );
+
+    let text = text.replace(
+        "id = \"210987654322\"",
+        "id = \"210987654322\"\nregions = [\"eu-west-1\"]",
+    );
+    let same_account = text.replace(
+        "[[accounts]]\nid = \"210987654322\"\nregions = [\"eu-west-1\"]\nprofile = \"long\"",
+        "",
+    ) + "\n[[accounts]]\nid = \"210987654323\"\nprofile = \"short\"\nregions = [\"us-east-1\", \"us-west-2\"]\nregion_profiles = { \"us-west-2\" = \"long\" }\n";
+    std::fs::write(dir.path().join("fleet.toml"), &same_account).unwrap();
+    let run = support::run_fleet("http://127.0.0.1:9", dir.path(), &["validate"]);
+    assert_eq!(run.code, 0, "one log group per region\n{}", run.stderr);
+
+    let bucket = r#"[fleet]
+regions = ["us-east-1"]
+role_name = "fleet-test"
+
+[profiles.a.s3_config]
+bucket_name = "shared-{account_id}"
+bucket = { expire_after_days = 30 }
+
+[profiles.b.s3_config]
+bucket_name = "shared-{account_id}"
+key_prefix = "other"
+bucket = { expire_after_days = 90 }
+
+[[accounts]]
+id = "210987654321"
+profile = "a"
+regions = ["us-east-1", "us-west-2"]
+region_profiles = { "us-west-2" = "b" }
+"#;
+    std::fs::write(dir.path().join("fleet.toml"), bucket).unwrap();
+    let run = support::run_fleet("http://127.0.0.1:9", dir.path(), &["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "bucket shared-210987654321 of account 210987654321 is managed by profiles `a` and `b` with different options"
+        ),
+        "{}",
+        run.stderr
+    );
+    let line = bucket
+        .lines()
+        .position(|l| l.contains("expire_after_days = 90"))
+        .unwrap()
+        + 1;
+    assert!(
+        run.stderr.contains(&format!("fleet.toml:{line}:")),
+        "{}",
+        run.stderr
+    );
+}

@@ -342,6 +342,7 @@ impl<'f> Checker<'f> {
             }
             accounts.push(account_model);
         }
+        self.check_shared_destinations(&targets, &templates);
         discovery.units = self.organizational_units(
             raw.organizational_units,
             default_regions.as_ref(),
@@ -449,6 +450,86 @@ impl<'f> Checker<'f> {
             }
         }
         template
+    }
+
+    /// One bucket or log group managed by two profiles must be managed the
+    /// same way: fleet cannot keep two retentions on one log group.
+    fn check_shared_destinations(
+        &mut self,
+        targets: &[Target],
+        templates: &HashMap<String, ProfileTemplate>,
+    ) {
+        type Key = (String, String, String);
+        let mut seen: HashMap<Key, (String, String)> = HashMap::new();
+        let mut reported: HashSet<Key> = HashSet::new();
+        for target in targets {
+            let Some(config) = &target.desired else {
+                continue;
+            };
+            let account = target.account.id.to_string();
+            let mut managed: Vec<(Key, String, Option<Range<usize>>)> = Vec::new();
+            let template = &templates[&*target.profile];
+            let bucket_span = |s3: Option<&Spanned<RawS3>>| {
+                s3.and_then(|s3| s3.get_ref().bucket.as_ref())
+                    .map(|b| b.span())
+            };
+            if let (Some(s3), Some(options)) = (&config.s3_config, &target.managed.bucket) {
+                managed.push((
+                    (account.clone(), "bucket".into(), s3.bucket_name.clone()),
+                    format!("{options:?}"),
+                    bucket_span(template.s3.as_ref()),
+                ));
+            }
+            if let Some(cw) = &config.cloudwatch_config {
+                if let (Some(s3), Some(options)) = (
+                    &cw.large_data_delivery_s3_config,
+                    &target.managed.large_data_bucket,
+                ) {
+                    managed.push((
+                        (account.clone(), "bucket".into(), s3.bucket_name.clone()),
+                        format!("{options:?}"),
+                        bucket_span(
+                            template
+                                .cloudwatch
+                                .as_ref()
+                                .and_then(|c| c.large_data_delivery_s3_config.as_ref()),
+                        ),
+                    ));
+                }
+                if let Some(options) = &target.managed.log_group {
+                    managed.push((
+                        (
+                            account.clone(),
+                            format!("log group in {}", target.region),
+                            cw.log_group_name.clone(),
+                        ),
+                        format!("{options:?}"),
+                        template
+                            .cloudwatch
+                            .as_ref()
+                            .and_then(|c| c.log_group.as_ref())
+                            .map(|g| g.span()),
+                    ));
+                }
+            }
+            for (key, options, span) in managed {
+                let first = seen
+                    .entry(key.clone())
+                    .or_insert_with(|| (target.profile.to_string(), options.clone()));
+                if first.1 != options && reported.insert(key.clone()) {
+                    let (first_profile, span) = (first.0.clone(), span.unwrap_or(0..0));
+                    self.error(
+                        span,
+                        format!(
+                            "{} {} of account {} is managed by profiles `{first_profile}` and `{}` with different options",
+                            key.1, key.2, key.0, target.profile
+                        ),
+                    )
+                    .label("differs from the other profile")
+                    .help("give the two profiles the same options here, or different names for the resource");
+                }
+            }
+        }
     }
 
     /// The options of managed destinations: values CloudWatch and S3 accept.
