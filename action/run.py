@@ -258,7 +258,12 @@ def report(config, shard, dry_run):
     set_output("artifact-name", f"fleet-report-{slug(config)}")
     set_output("artifact-paths", "\n".join(paths))
     set_output("exit-code", code)
-    if markdown and input_flag("comment", True):
+    if input_flag("comment", True):
+        if not markdown:
+            markdown = (
+                f"{comment_marker(config)}\n### fleet plan: the plans could not be merged\n\n"
+                f"`fleet report` refused the saved plans: see [the workflow run]({run_url()}).\n"
+            )
         write_comment(markdown)
     missing = []
     if json_code == 0 and document:
