@@ -14,6 +14,8 @@ GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_OUTPUT.
 import os
 import sys
 
+# Nothing written beside the scripts (the action directory may be read-only).
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from github import (  # noqa: E402

@@ -29,6 +29,8 @@ import urllib.error
 import urllib.request
 import zipfile
 
+# Nothing written beside the scripts (the action directory may be read-only).
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from github import ActionError, GitHub, fail, input_value, set_output  # noqa: E402

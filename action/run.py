@@ -30,6 +30,8 @@ import subprocess
 import sys
 import zipfile
 
+# Nothing written beside the scripts (the action directory may be read-only).
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from github import (  # noqa: E402
