@@ -183,6 +183,10 @@ pub enum AuditFormat {
     Matrix,
     /// One self-contained HTML report (use with --out).
     Html,
+    /// SARIF 2.1.0 for GitHub code scanning: findings annotate the fleet file.
+    Sarif,
+    /// JUnit XML for CI test dashboards: a test case per target.
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -372,4 +376,16 @@ pub struct EmulatorArgs {
     /// Seed for fault decisions; the same seed gives the same faults.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+
+    /// Leave flags out of Get in a region, as AWS does where a modality is
+    /// not offered (repeatable): REGION:MODALITY[,MODALITY…], modalities text,
+    /// image, embedding, video, audio. Replaces the built-in table
+    /// (ca-west-1:video, from terraform-provider-aws #49569); `none` empties it.
+    #[arg(long = "omit-flags", value_name = "REGION:FLAGS")]
+    pub omit_flags: Vec<String>,
+
+    /// Longest AssumeRole session in seconds; later calls signed with it
+    /// answer 400 ExpiredTokenException, as AWS does.
+    #[arg(long, value_name = "SECONDS")]
+    pub session_lifetime: Option<u64>,
 }

@@ -1,20 +1,31 @@
 //! The domain form of a Bedrock model invocation logging configuration.
 //!
 //! [`LoggingConfig`] is canonical: two values AWS treats as equal compare
-//! equal (an absent key prefix and an empty one), and every flag is explicit,
-//! because a flag omitted from a Put turns on server-side.
+//! equal (an absent key prefix and an empty one), and every flag of a desired
+//! configuration is explicit, because a flag omitted from a Put turns on
+//! server-side.
+//!
+//! A *live* configuration may lack a flag: in a region that does not offer a
+//! modality, Get leaves its flag out (terraform-provider-aws #49569: video in
+//! ca-west-1). Such a flag is "not reported" (`None`) and is never compared:
+//! [`LoggingConfig::agrees_with`] and [`configs_agree`] are the comparisons
+//! of live with desired, and diffs hide what the live side does not report.
 
 use serde::{Deserialize, Serialize};
 
 /// One region's logging configuration, in the fleet file's own key names.
+///
+/// Each flag is `Some` in a desired configuration; `None` only in a live one,
+/// for a flag AWS did not report in that region (JSON `null`, absent from the
+/// TOML rendering).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoggingConfig {
-    pub text_data_delivery_enabled: bool,
-    pub image_data_delivery_enabled: bool,
-    pub embedding_data_delivery_enabled: bool,
-    pub video_data_delivery_enabled: bool,
-    pub audio_data_delivery_enabled: bool,
+    pub text_data_delivery_enabled: Option<bool>,
+    pub image_data_delivery_enabled: Option<bool>,
+    pub embedding_data_delivery_enabled: Option<bool>,
+    pub video_data_delivery_enabled: Option<bool>,
+    pub audio_data_delivery_enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_config: Option<S3Config>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,30 +101,95 @@ impl LoggingConfig {
         )
     }
 
-    /// The flags as (fleet file key, value) pairs, in the file's order.
-    pub fn flags(&self) -> [(&'static str, bool); 5] {
+    /// The flags as (fleet file key, value) pairs, in the file's order;
+    /// `None` for a flag the live side did not report.
+    pub fn flags(&self) -> [(&'static str, Option<bool>); 5] {
         [
-            (
-                "text_data_delivery_enabled",
-                self.text_data_delivery_enabled,
-            ),
-            (
-                "image_data_delivery_enabled",
-                self.image_data_delivery_enabled,
-            ),
-            (
-                "embedding_data_delivery_enabled",
-                self.embedding_data_delivery_enabled,
-            ),
-            (
-                "video_data_delivery_enabled",
-                self.video_data_delivery_enabled,
-            ),
-            (
-                "audio_data_delivery_enabled",
-                self.audio_data_delivery_enabled,
-            ),
+            (FLAG_NAMES[0], self.text_data_delivery_enabled),
+            (FLAG_NAMES[1], self.image_data_delivery_enabled),
+            (FLAG_NAMES[2], self.embedding_data_delivery_enabled),
+            (FLAG_NAMES[3], self.video_data_delivery_enabled),
+            (FLAG_NAMES[4], self.audio_data_delivery_enabled),
         ]
+    }
+
+    fn flags_mut(&mut self) -> [&mut Option<bool>; 5] {
+        [
+            &mut self.text_data_delivery_enabled,
+            &mut self.image_data_delivery_enabled,
+            &mut self.embedding_data_delivery_enabled,
+            &mut self.video_data_delivery_enabled,
+            &mut self.audio_data_delivery_enabled,
+        ]
+    }
+
+    /// The flags AWS left out of this (live) configuration, in the file's order.
+    pub fn unreported_flags(&self) -> Vec<&'static str> {
+        self.flags()
+            .into_iter()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name)
+            .collect()
+    }
+
+    /// True when the two configurations are the same wherever both report a
+    /// value: a flag that either side leaves out is not compared.
+    pub fn agrees_with(&self, other: &LoggingConfig) -> bool {
+        let flags_agree = self
+            .flags()
+            .iter()
+            .zip(other.flags())
+            .all(|((_, a), (_, b))| a.is_none() || b.is_none() || *a == b);
+        flags_agree
+            && self.s3_config == other.s3_config
+            && self.cloudwatch_config == other.cloudwatch_config
+    }
+
+    /// This configuration with every flag that `live` does not report left
+    /// out too: how a desired configuration is shown next to a live one, so
+    /// a diff has no line for what cannot be compared.
+    pub fn without_flags_unreported_by(&self, live: &LoggingConfig) -> LoggingConfig {
+        let mut shown = self.clone();
+        for (flag, (_, reported)) in shown.flags_mut().into_iter().zip(live.flags()) {
+            if reported.is_none() {
+                *flag = None;
+            }
+        }
+        shown
+    }
+}
+
+/// The fleet file's names of the five flags, in the file's order.
+pub const FLAG_NAMES: [&str; 5] = [
+    "text_data_delivery_enabled",
+    "image_data_delivery_enabled",
+    "embedding_data_delivery_enabled",
+    "video_data_delivery_enabled",
+    "audio_data_delivery_enabled",
+];
+
+/// Whether two optional configurations are the same for AWS: both absent, or
+/// both present and agreeing wherever both report a flag.
+pub fn configs_agree(a: Option<&LoggingConfig>, b: Option<&LoggingConfig>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.agrees_with(b),
+        _ => false,
+    }
+}
+
+/// Both sides of a comparison as they are shown: each without the flags the
+/// other does not report.
+pub fn comparable<'a>(
+    a: Option<&'a LoggingConfig>,
+    b: Option<&'a LoggingConfig>,
+) -> (Option<LoggingConfig>, Option<LoggingConfig>) {
+    match (a, b) {
+        (Some(a), Some(b)) => (
+            Some(a.without_flags_unreported_by(b)),
+            Some(b.without_flags_unreported_by(a)),
+        ),
+        (a, b) => (a.cloned(), b.cloned()),
     }
 }
 
@@ -129,11 +205,11 @@ mod tests {
 
     pub(crate) fn sample() -> LoggingConfig {
         LoggingConfig {
-            text_data_delivery_enabled: true,
-            image_data_delivery_enabled: true,
-            embedding_data_delivery_enabled: true,
-            video_data_delivery_enabled: false,
-            audio_data_delivery_enabled: false,
+            text_data_delivery_enabled: Some(true),
+            image_data_delivery_enabled: Some(true),
+            embedding_data_delivery_enabled: Some(true),
+            video_data_delivery_enabled: Some(false),
+            audio_data_delivery_enabled: Some(false),
             s3_config: Some(S3Config::new("logs-bucket", Some("prefix".into()))),
             cloudwatch_config: Some(CloudWatchConfig {
                 log_group_name: "/aws/bedrock".into(),
@@ -167,6 +243,30 @@ mod tests {
         );
         let back: LoggingConfig = toml::from_str(&text).unwrap();
         assert_eq!(back, sample());
+    }
+
+    #[test]
+    fn an_unreported_flag_is_not_compared_and_not_rendered() {
+        let mut live = sample();
+        live.video_data_delivery_enabled = None;
+        let desired = sample();
+        assert!(live.agrees_with(&desired) && desired.agrees_with(&live));
+        assert_eq!(live.unreported_flags(), ["video_data_delivery_enabled"]);
+        assert!(!live.to_toml().contains("video_data_delivery_enabled"));
+        assert_eq!(
+            desired.without_flags_unreported_by(&live).to_toml(),
+            live.to_toml()
+        );
+        let json = serde_json::to_value(&live).unwrap();
+        assert_eq!(json["video_data_delivery_enabled"], serde_json::Value::Null);
+        let back: LoggingConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(back, live);
+
+        // Every reported field still compares exactly.
+        let mut drifted = live.clone();
+        drifted.text_data_delivery_enabled = Some(false);
+        assert!(!drifted.agrees_with(&desired));
+        assert!(!configs_agree(Some(&live), None));
     }
 
     #[test]

@@ -555,7 +555,7 @@ fn saved_plan(count: usize, prefix_len: usize) -> Value {
         })
         .collect();
     json!({
-        "format_version": 1,
+        "format_version": 2,
         "fleet_file": "fleet.toml",
         "fleet_sha256": "ab".repeat(32),
         "created_at": "2026-12-01T00:00:00Z",

@@ -292,13 +292,13 @@ async fn audit_reports_exactly_the_seeded_findings_in_every_format() {
     assert_eq!(from_json(&json.stdout), expected, "{}", json.stdout);
     let doc: Value = serde_json::from_str(&json.stdout).unwrap();
     let aws = aws_regions().len();
-    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["format_version"], 2);
     assert_eq!(doc["verdict"], "findings");
     assert_eq!(
         doc["summary"],
         json!({
             "targets": 3 * aws, "compliant": 7, "drift": 2, "missing": 1, "unmanaged": 1,
-            "unlogged": 3 * aws - 11, "error": 0, "foreign_destination": 1,
+            "unlogged": 3 * aws - 11, "error": 0, "not_enabled": 0, "foreign_destination": 1,
             "no_s3_retention": 1, "no_large_data_bucket": 1,
             "findings": 3 * aws - 7, "warnings": 3
         })

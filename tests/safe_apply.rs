@@ -90,6 +90,7 @@ async fn throttling_and_server_errors_are_retried_until_every_target_is_right() 
         "--seed",
         "7",
     ]);
+    emulator.enable_everywhere(&REGIONS);
     let dir = setup(base, 10, &REGIONS);
     let started = Instant::now();
     let run = fleet(
@@ -138,6 +139,7 @@ async fn throttling_and_server_errors_are_retried_until_every_target_is_right() 
 async fn dropped_and_slow_answers_are_retried_and_never_reported_wrongly() {
     let base = 302_000_000_000;
     let emulator = Emulator::start(&["--fault", "drop:0.2", "--fault", "slow:0.1", "--seed", "11"]);
+    emulator.enable_everywhere(&REGIONS);
     let dir = setup(base, 2, &REGIONS);
     let run = fleet(
         &emulator,
@@ -293,6 +295,7 @@ async fn an_interrupt_stops_new_writes_and_the_summary_matches_the_live_state() 
     let base = 305_000_000_000;
     let account = (base + 1).to_string();
     let emulator = Emulator::start(&["--latency-ms", "300"]);
+    emulator.enable_everywhere(&REGIONS);
     let dir = setup(base, 1, &REGIONS[..12]);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fleet"));
     support::sandbox_env(&mut child, &emulator.endpoint);
@@ -397,8 +400,8 @@ fn bad_plan_files_are_refused_and_nothing_is_written() {
     let cases = [
         ("{ not json", "edited.json is not valid JSON"),
         (
-            &good.replacen("\"format_version\": 1", "\"format_version\": 2", 1) as &str,
-            "format_version 2",
+            &good.replacen("\"format_version\": 2", "\"format_version\": 3", 1) as &str,
+            "format_version 3",
         ),
         (
             &good.replacen("\"action\": \"create\"", "\"action\": \"no-op\"", 1),

@@ -71,7 +71,7 @@ async fn show_prints_the_module_outputs_of_each_target() {
     assert_eq!(
         shown,
         json!({
-            "format_version": 1,
+            "format_version": 2,
             "targets": [
                 {
                     "target": "prod/us-east-1",
@@ -103,6 +103,7 @@ async fn show_prints_the_module_outputs_of_each_target() {
                         "video_data_delivery_enabled": false,
                         "audio_data_delivery_enabled": true
                     },
+                    "unreported_flags": [],
                     "error": null
                 },
                 {
@@ -117,6 +118,7 @@ async fn show_prints_the_module_outputs_of_each_target() {
                     "cloudwatch_role_arn": null,
                     "large_data_s3_bucket_name": null,
                     "data_delivery_settings": null,
+                    "unreported_flags": [],
                     "error": null
                 }
             ]

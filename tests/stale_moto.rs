@@ -26,7 +26,7 @@ async fn a_plan_made_stale_behind_its_back_writes_nothing() {
     assert_eq!(code, 0, "{stderr}");
     let saved: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("plan.json")).unwrap()).unwrap();
-    assert_eq!(saved["format_version"], 1);
+    assert_eq!(saved["format_version"], 2);
     assert_eq!(
         saved["summary"],
         json!({"create": 4, "update": 1, "delete": 1, "unchanged": 3, "failed": 0})

@@ -118,6 +118,7 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
         }
     }
     let ok = write_changes(ui, &aws, changes, concurrency, args.max_failures).await?;
+    super::note_renewals(ui, &aws);
     Ok(if ok && unreadable == 0 {
         Exit::Success
     } else {
@@ -203,6 +204,7 @@ async fn apply_saved(
         });
     }
     let ok = write_changes(ui, &aws, changes, concurrency, args.max_failures).await?;
+    super::note_renewals(ui, &aws);
     Ok(if ok && unplanned.is_empty() {
         Exit::Success
     } else {

@@ -76,6 +76,20 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
         AuditFormat::Human => render::audit::human(&mut out, &report, args.strict)?,
         AuditFormat::Json => render::audit::json(&mut out, &report, &source)?,
         AuditFormat::Csv => render::audit::csv(&mut out, &report)?,
+        AuditFormat::Sarif => {
+            let sarif = render::sarif::SarifSource {
+                fleet_file: &fleet.path,
+                strict: args.strict,
+            };
+            let line_of = |target: &crate::fleet::Target| {
+                resolved
+                    .resolution
+                    .source_of(target)
+                    .map_or(1, |source| source.source.line())
+            };
+            render::sarif::sarif(&mut out, &report, &sarif, &line_of)?;
+        }
+        AuditFormat::Junit => render::junit::junit(&mut out, &report, args.strict)?,
         AuditFormat::Markdown => {
             let text =
                 render::audit::markdown(&report, &source, render::markdown::STEP_SUMMARY_LIMIT);
@@ -83,6 +97,8 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
         }
     }
     out.flush()?;
+    ui.note_unreported(&report.unreported_flags());
+    super::note_renewals(ui, &aws);
     if let Some(path) = &args.out {
         ui.note(&format!("report written to {}", path.display()));
     }

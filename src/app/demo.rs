@@ -10,17 +10,29 @@ use super::{DEFAULT_CONCURRENCY, EXAMPLE_FLEET, Exit, Ui, check_caller, load_fle
 use crate::aws::{Aws, AwsOptions};
 use crate::cli::EmulatorArgs;
 use crate::emulator;
-use crate::engine::{self, LoggingApi, TargetPlan};
+use crate::engine::{self, LoggingApi, PermissionWait, TargetPlan};
 use crate::fleet::{self, Fleet};
 use crate::logging::{LoggingConfig, S3Config};
 use crate::render;
 
 pub(super) async fn serve_emulator(args: EmulatorArgs) -> Result<Exit> {
+    let mut omitted_flags = emulator::OmittedFlags::aws_default();
+    if !args.omit_flags.is_empty() {
+        omitted_flags = emulator::OmittedFlags::default();
+        for rule in args.omit_flags.iter().filter(|rule| *rule != "none") {
+            let rule = rule
+                .parse::<emulator::OmitFlagsRule>()
+                .map_err(|err| anyhow::anyhow!("--omit-flags {rule}: {err}"))?;
+            omitted_flags.add(rule);
+        }
+    }
     let options = emulator::EmulatorOptions {
         listen: args.listen,
         latency: Duration::from_millis(args.latency_ms),
         faults: args.faults,
         seed: args.seed,
+        omitted_flags,
+        session_lifetime: args.session_lifetime.map(Duration::from_secs),
         ..emulator::EmulatorOptions::default()
     };
     emulator::serve_until_signal(options).await?;
@@ -89,29 +101,44 @@ async fn seed_demo_drift(aws: &Aws, fleet: &Fleet) -> Result<()> {
         .collect();
     if let [drifted, matching, ..] = enabled.as_slice() {
         let mut changed = drifted.desired.clone().expect("enabled");
-        changed.video_data_delivery_enabled = !changed.video_data_delivery_enabled;
-        changed.audio_data_delivery_enabled = true;
+        changed.video_data_delivery_enabled = changed.video_data_delivery_enabled.map(|on| !on);
+        changed.audio_data_delivery_enabled = Some(true);
         if let Some(s3) = changed.s3_config.as_mut() {
             s3.key_prefix = Some("hand-edited".into());
         }
-        aws.put(engine::location_of(drifted), &changed).await?;
+        aws.put(
+            engine::location_of(drifted),
+            &changed,
+            PermissionWait::FailFast,
+        )
+        .await?;
         let desired = matching.desired.clone().expect("enabled");
-        aws.put(engine::location_of(matching), &desired).await?;
+        aws.put(
+            engine::location_of(matching),
+            &desired,
+            PermissionWait::FailFast,
+        )
+        .await?;
     }
     for disabled in fleet.targets.iter().filter(|t| t.desired.is_none()) {
         let legacy = LoggingConfig {
-            text_data_delivery_enabled: true,
-            image_data_delivery_enabled: true,
-            embedding_data_delivery_enabled: true,
-            video_data_delivery_enabled: true,
-            audio_data_delivery_enabled: true,
+            text_data_delivery_enabled: Some(true),
+            image_data_delivery_enabled: Some(true),
+            embedding_data_delivery_enabled: Some(true),
+            video_data_delivery_enabled: Some(true),
+            audio_data_delivery_enabled: Some(true),
             s3_config: Some(S3Config::new(
                 format!("legacy-logs-{}-{}", disabled.account.id, disabled.region),
                 None,
             )),
             cloudwatch_config: None,
         };
-        aws.put(engine::location_of(disabled), &legacy).await?;
+        aws.put(
+            engine::location_of(disabled),
+            &legacy,
+            PermissionWait::FailFast,
+        )
+        .await?;
     }
     Ok(())
 }

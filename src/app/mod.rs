@@ -87,10 +87,39 @@ impl Ui {
         }
     }
 
+    /// Something a user should know that is not a problem (`note: …`), unless `-q`.
+    pub(crate) fn notice(&self, message: &str) {
+        if !self.quiet {
+            let _ = writeln!(
+                anstream::stderr(),
+                "{} {message}",
+                render::paint(render::CYAN, "note:")
+            );
+        }
+    }
+
+    /// Says each region that leaves flags out of Get once, with those flags.
+    pub(crate) fn note_unreported(&self, unreported: &[crate::engine::UnreportedFlags]) {
+        for region in unreported {
+            self.notice(&render::unreported_note(region));
+        }
+    }
+
     pub(crate) fn note(&self, message: &str) {
         if self.verbose {
             let _ = writeln!(anstream::stderr(), "{message}");
         }
+    }
+}
+
+/// With `-v`: how many assumed-role sessions were renewed before expiry.
+pub(crate) fn note_renewals(ui: &Ui, aws: &crate::aws::Aws) {
+    let renewals = aws.session_renewals();
+    if renewals > 0 {
+        ui.note(&format!(
+            "renewed {renewals} assumed-role session{} before it expired",
+            if renewals == 1 { "" } else { "s" }
+        ));
     }
 }
 

@@ -30,6 +30,7 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     saved.partition = args.filter.partition.map(Into::into);
     print_plan(&plan, &saved, args.format)?;
     append_step_summary(ui, &plan, &saved);
+    ui.note_unreported(&plan.unreported_flags());
     resolved.note_discovered(ui, plan.targets.iter().map(|t| &t.target));
     if let Some(path) = &args.out {
         let mut file = std::fs::File::create(path)

@@ -26,6 +26,7 @@ pub(super) async fn show(ui: &Ui, config: &str, args: ShowArgs) -> Result<Exit> 
         ShowFormat::Human => render::show::human(&mut out, &reads.targets)?,
         ShowFormat::Json => render::show::json(&mut out, &reads.targets)?,
     }
+    ui.note_unreported(&reads.unreported_flags());
     Ok(if reads.counts().failed > 0 || resolved.unresolved() > 0 {
         Exit::Failure
     } else {

@@ -53,13 +53,7 @@ impl Resolved {
 }
 
 fn note(ui: &Ui, message: &str) {
-    if !ui.quiet {
-        let _ = writeln!(
-            anstream::stderr(),
-            "{} {message}",
-            render::paint(render::CYAN, "note:")
-        );
-    }
+    ui.notice(message);
 }
 
 /// Resolves what the fleet file leaves to AWS: the accounts under its

@@ -16,15 +16,16 @@ pub fn from_sdk(config: &sdk::LoggingConfig) -> Option<LoggingConfig> {
     }
     let s3 =
         |s3: &sdk::S3Config| S3Config::new(s3.bucket_name(), s3.key_prefix().map(str::to_owned));
-    // A flag AWS does not report is on: that is the server-side default.
-    let flag = |f: Option<bool>| f.unwrap_or(true);
+    // A flag Get leaves out stays `None`, "not reported in this region" (AWS
+    // does so for a modality the region does not offer): guessing a value
+    // would make a diff that no Put can remove.
     Some(
         LoggingConfig {
-            text_data_delivery_enabled: flag(config.text_data_delivery_enabled()),
-            image_data_delivery_enabled: flag(config.image_data_delivery_enabled()),
-            embedding_data_delivery_enabled: flag(config.embedding_data_delivery_enabled()),
-            video_data_delivery_enabled: flag(config.video_data_delivery_enabled()),
-            audio_data_delivery_enabled: flag(config.audio_data_delivery_enabled()),
+            text_data_delivery_enabled: config.text_data_delivery_enabled(),
+            image_data_delivery_enabled: config.image_data_delivery_enabled(),
+            embedding_data_delivery_enabled: config.embedding_data_delivery_enabled(),
+            video_data_delivery_enabled: config.video_data_delivery_enabled(),
+            audio_data_delivery_enabled: config.audio_data_delivery_enabled(),
             s3_config: config.s3_config().map(s3),
             cloudwatch_config: config.cloud_watch_config().map(|cw| CloudWatchConfig {
                 log_group_name: cw.log_group_name().to_owned(),
@@ -37,7 +38,8 @@ pub fn from_sdk(config: &sdk::LoggingConfig) -> Option<LoggingConfig> {
 }
 
 /// The SDK form of a configuration, with all five flags explicit: a flag
-/// omitted from a Put turns on server-side.
+/// omitted from a Put turns on server-side. A desired configuration has
+/// every flag; `true` stands in only for what AWS would assume anyway.
 pub fn to_sdk(config: &LoggingConfig) -> Result<sdk::LoggingConfig, ApiError> {
     let invalid =
         |err: aws_sdk_bedrock::error::BuildError| ApiError::new("InvalidRequest", err.to_string());
@@ -65,11 +67,11 @@ pub fn to_sdk(config: &LoggingConfig) -> Result<sdk::LoggingConfig, ApiError> {
         None => None,
     };
     Ok(sdk::LoggingConfig::builder()
-        .text_data_delivery_enabled(config.text_data_delivery_enabled)
-        .image_data_delivery_enabled(config.image_data_delivery_enabled)
-        .embedding_data_delivery_enabled(config.embedding_data_delivery_enabled)
-        .video_data_delivery_enabled(config.video_data_delivery_enabled)
-        .audio_data_delivery_enabled(config.audio_data_delivery_enabled)
+        .text_data_delivery_enabled(config.text_data_delivery_enabled.unwrap_or(true))
+        .image_data_delivery_enabled(config.image_data_delivery_enabled.unwrap_or(true))
+        .embedding_data_delivery_enabled(config.embedding_data_delivery_enabled.unwrap_or(true))
+        .video_data_delivery_enabled(config.video_data_delivery_enabled.unwrap_or(true))
+        .audio_data_delivery_enabled(config.audio_data_delivery_enabled.unwrap_or(true))
         .set_s3_config(config.s3_config.as_ref().map(s3).transpose()?)
         .set_cloud_watch_config(cloudwatch)
         .build())

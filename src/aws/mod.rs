@@ -2,6 +2,7 @@
 //! credentials and one Bedrock client per account, the region set per call,
 //! and retry state per account × region.
 
+mod assumed;
 mod convert;
 mod destinations;
 mod organizations;
@@ -10,17 +11,20 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_config::identity::IdentityCache;
 use aws_config::{BehaviorVersion, Region as SdkRegion, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_bedrock::config::retry::{RetryConfig, RetryPartition};
 use aws_sdk_bedrock::config::timeout::TimeoutConfig;
 use aws_smithy_http_client::tls;
 use futures::StreamExt;
 use tokio::sync::OnceCell;
 
-use crate::engine::{ApiError, Location, LoggingApi};
+use crate::engine::{ApiError, Location, LoggingApi, PermissionWait};
 use crate::fleet::{AccountId, Settings};
 use crate::logging::LoggingConfig;
+use assumed::{AssumedRole, Renewing};
 pub use convert::api_error;
 pub use organizations::Discoverer;
 
@@ -64,6 +68,8 @@ pub(crate) struct AccountSession {
     /// The base configuration with this account's credentials.
     pub(crate) config: SdkConfig,
     pub(crate) bedrock: aws_sdk_bedrock::Client,
+    /// The assumed role, for every account but the caller's.
+    role: Option<Arc<AssumedRole>>,
 }
 
 type SessionCell = Arc<OnceCell<Result<AccountSession, ApiError>>>;
@@ -174,6 +180,7 @@ impl Aws {
             return Ok(AccountSession {
                 config: self.base.clone(),
                 bedrock: aws_sdk_bedrock::Client::new(&self.base),
+                role: None,
             });
         }
         let Some(role_arn) = at.role_arn else {
@@ -186,47 +193,67 @@ impl Aws {
             ));
         };
         let session_name = self.settings.session_name.as_deref().unwrap_or("fleet");
-        let assumed = self
-            .sts
-            .assume_role()
-            .role_arn(role_arn)
-            .role_session_name(session_name)
-            .set_external_id(self.settings.external_id.clone())
-            .duration_seconds(3600)
-            .send()
-            .await
-            .map_err(|err| {
-                let err = api_error(err);
-                ApiError::new(
-                    err.code,
-                    format!("cannot assume {role_arn}: {}", err.message),
-                )
-            })?;
-        let credentials = assumed.credentials().ok_or_else(|| {
-            ApiError::new(
-                "AssumeRoleFailed",
-                format!("sts:AssumeRole on {role_arn} returned no credentials"),
-            )
-        })?;
-        let credentials = Credentials::new(
-            credentials.access_key_id(),
-            credentials.secret_access_key(),
-            Some(credentials.session_token().to_owned()),
-            std::time::SystemTime::try_from(*credentials.expiration()).ok(),
-            "fleet-assume-role",
-        );
+        let mut provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name(session_name)
+            .configure(&self.base);
+        if let Some(external_id) = &self.settings.external_id {
+            provider = provider.external_id(external_id);
+        }
+        let role = Arc::new(AssumedRole::new(role_arn, provider.build().await));
+        // The first AssumeRole happens now, so an account fleet cannot reach
+        // fails once, with STS's reason, before any of its targets is read.
+        role.credentials().await?;
         let config = self
             .base
             .to_builder()
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
-            )
+            .credentials_provider(SharedCredentialsProvider::new(Renewing(role.clone())))
+            // The assumed role keeps its own session (renewed before expiry).
+            .identity_cache(IdentityCache::no_cache())
             .build();
         Ok(AccountSession {
             bedrock: aws_sdk_bedrock::Client::new(&config),
             config,
+            role: Some(role),
         })
     }
+
+    /// How many assumed-role sessions were renewed during the run.
+    pub fn session_renewals(&self) -> u64 {
+        let sessions = self.sessions.lock().expect("session map lock poisoned");
+        sessions
+            .values()
+            .filter_map(|cell| cell.get())
+            .filter_map(|session| session.as_ref().ok())
+            .filter_map(|session| session.role.as_ref())
+            .map(|role| role.renewals())
+            .sum()
+    }
+}
+
+/// What fleet makes of a failed Bedrock call at `at`. AWS rejects the
+/// credentials in a region the account has not enabled (403
+/// `UnrecognizedClientException`, some services `InvalidClientTokenId`: "The
+/// security token included in the request is invalid"); in an opt-in region
+/// that means "not enabled" (regions enabled by default cannot be disabled,
+/// so there it is a real credentials problem and stays as AWS said it).
+fn at_target(at: Location<'_>, err: ApiError) -> ApiError {
+    let rejected_token = matches!(
+        err.code.as_str(),
+        "UnrecognizedClientException" | "InvalidClientTokenId"
+    );
+    if rejected_token && at.region.is_opt_in() {
+        return ApiError::new(
+            crate::engine::REGION_NOT_ENABLED,
+            format!(
+                "region {region} is not enabled in account {account}: AWS rejects the credentials there ({code}: {message}); enable {region} in the account (AWS console: Account, AWS Regions; or `aws account enable-region --region-name {region}`), or remove it from the account's regions in the fleet file",
+                region = at.region,
+                account = at.account_id,
+                code = err.code,
+                message = err.message,
+            ),
+        );
+    }
+    err
 }
 
 /// AWS's answer while a new role or policy has not propagated yet.
@@ -254,11 +281,16 @@ impl LoggingApi for Aws {
             .config_override(per_target(at))
             .send()
             .await
-            .map_err(api_error)?;
+            .map_err(|err| at_target(at, api_error(err)))?;
         Ok(output.logging_config().and_then(convert::from_sdk))
     }
 
-    async fn put(&self, at: Location<'_>, config: &LoggingConfig) -> Result<(), ApiError> {
+    async fn put(
+        &self,
+        at: Location<'_>,
+        config: &LoggingConfig,
+        wait: PermissionWait,
+    ) -> Result<(), ApiError> {
         let client = self.client(at).await?;
         let config = convert::to_sdk(config)?;
         let started = Instant::now();
@@ -271,13 +303,14 @@ impl LoggingApi for Aws {
                 .config_override(per_target(at))
                 .send()
                 .await
-                .map_err(api_error);
+                .map_err(|err| at_target(at, api_error(err)));
             match result {
                 Ok(_) => return Ok(()),
                 // Right after a role or bucket policy is created, AWS may not
                 // see it yet; this one 400 is worth waiting for, others not.
                 Err(err)
-                    if is_permission_lag(&err)
+                    if wait == PermissionWait::Wait
+                        && is_permission_lag(&err)
                         && started.elapsed() + delay <= self.permission_retry_window =>
                 {
                     let jitter =
@@ -308,7 +341,7 @@ impl LoggingApi for Aws {
             .config_override(per_target(at))
             .send()
             .await
-            .map_err(api_error)?;
+            .map_err(|err| at_target(at, api_error(err)))?;
         Ok(())
     }
 }

@@ -5,7 +5,9 @@
 //! before March 2019 are `ENABLED_BY_DEFAULT`, the opt-in ones `DISABLED`.
 //! `PUT /_emulator/regions` (`{"ACCOUNT": {"REGION": "ENABLED"|"DISABLED"}}`)
 //! replaces the changes from that, so a test can enable a region between two
-//! runs; `GET /_emulator/regions` returns them.
+//! runs; the account `"*"` changes every account (an account's own entry
+//! wins). `GET /_emulator/regions` returns them. Bedrock calls to a region
+//! that is not enabled answer as AWS does (see `server.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::{PoisonError, RwLock};
@@ -121,11 +123,39 @@ struct ListRegionsResponse<'a> {
     next_token: Option<String>,
 }
 
+/// The key of `PUT /_emulator/regions` that changes every account's regions
+/// (an account's own entry wins).
+const EVERY_ACCOUNT: &str = "*";
+
 impl RegionOptIns {
+    /// Whether `region` is enabled in `account`: AWS rejects a request to a
+    /// region the account has not enabled. Regions the emulator does not list
+    /// (GovCloud, China) count as enabled.
+    pub(crate) fn is_enabled(&self, account: &str, region: &str) -> bool {
+        let default = if ENABLED_BY_DEFAULT.contains(&region) {
+            OptStatus::EnabledByDefault
+        } else if OPT_IN.contains(&region) {
+            OptStatus::Disabled
+        } else {
+            return true;
+        };
+        let changes = self.changes.read().unwrap_or_else(PoisonError::into_inner);
+        let status = [account, EVERY_ACCOUNT]
+            .iter()
+            .find_map(|key| changes.get(*key).and_then(|c| c.get(region)))
+            .copied()
+            .unwrap_or(default);
+        matches!(
+            status,
+            OptStatus::Enabled | OptStatus::EnabledByDefault | OptStatus::Disabling
+        )
+    }
+
     /// Every region of `account` with its status, in a fixed order.
     fn statuses(&self, account: &str) -> Vec<(&'static str, OptStatus)> {
         let changes = self.changes.read().unwrap_or_else(PoisonError::into_inner);
         let changed = changes.get(account);
+        let everyone = changes.get(EVERY_ACCOUNT);
         let mut all: Vec<(&'static str, OptStatus)> = ENABLED_BY_DEFAULT
             .iter()
             .map(|r| (*r, OptStatus::EnabledByDefault))
@@ -133,6 +163,7 @@ impl RegionOptIns {
             .map(|(region, status)| {
                 let status = changed
                     .and_then(|c| c.get(region))
+                    .or_else(|| everyone.and_then(|c| c.get(region)))
                     .copied()
                     .unwrap_or(status);
                 (region, status)
@@ -217,9 +248,9 @@ impl RegionOptIns {
             ))
         })?;
         for (account, regions) in &changes {
-            if !is_account_id(account) {
+            if !is_account_id(account) && account != EVERY_ACCOUNT {
                 return Err(AccountError::validation(format!(
-                    "`{account}` is not a 12-digit account id"
+                    "`{account}` is not a 12-digit account id or `*`"
                 )));
             }
             for region in regions.keys() {

@@ -32,6 +32,23 @@ pub(crate) struct Caller {
 pub(crate) struct AssumedSession {
     pub(crate) role_name: String,
     pub(crate) session_name: String,
+    /// When the credentials stop working, in milliseconds since the Unix
+    /// epoch; `None` for a token without one (never expires).
+    pub(crate) expires_at_ms: Option<u64>,
+}
+
+impl AssumedSession {
+    /// True once the session's credentials no longer work.
+    pub(crate) fn is_expired(&self) -> bool {
+        self.expires_at_ms.is_some_and(|expiry| now_ms() >= expiry)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64)
 }
 
 impl Caller {
@@ -171,8 +188,13 @@ pub(crate) fn issue_access_key(account: &str) -> String {
     )
 }
 
+/// The token carries the role, the session name and the expiry, so the
+/// emulator needs no table of the sessions it issued.
 pub(crate) fn issue_session_token(session: &AssumedSession) -> String {
-    let names = format!("{}/{}", session.role_name, session.session_name);
+    let mut names = format!("{}/{}", session.role_name, session.session_name);
+    if let Some(expiry) = session.expires_at_ms {
+        names.push_str(&format!("/{expiry}"));
+    }
     format!("{SESSION_TOKEN_MARKER}{}", hex::encode(names))
 }
 
@@ -180,10 +202,16 @@ fn decode_session_token(token: &str) -> Option<AssumedSession> {
     let names = hex::decode(token.strip_prefix(SESSION_TOKEN_MARKER)?).ok()?;
     let names = String::from_utf8(names).ok()?;
     // Role names cannot contain `/`; session names cannot either.
-    let (role_name, session_name) = names.split_once('/')?;
+    let mut parts = names.split('/');
+    let (role_name, session_name) = (parts.next()?, parts.next()?);
+    let expires_at_ms = match parts.next() {
+        Some(expiry) => Some(expiry.parse().ok()?),
+        None => None,
+    };
     Some(AssumedSession {
         role_name: role_name.to_owned(),
         session_name: session_name.to_owned(),
+        expires_at_ms,
     })
 }
 
@@ -219,6 +247,7 @@ mod tests {
         let session = AssumedSession {
             role_name: "Admin".into(),
             session_name: "fleet".into(),
+            expires_at_ms: Some(now_ms() + 60_000),
         };
         let token = issue_session_token(&session);
         let auth = format!(

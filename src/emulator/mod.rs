@@ -23,6 +23,7 @@ mod account;
 mod bedrock;
 mod faults;
 mod identity;
+mod regional;
 mod server;
 mod state;
 mod sts;
@@ -38,7 +39,8 @@ use tokio::task::JoinHandle;
 
 pub use faults::{FaultKind, FaultRule, ParseFaultRuleError};
 pub use identity::{DEFAULT_ACCOUNT, DEFAULT_REGION};
-pub use state::{EmulatorStats, FaultCounts, InvalidStateError, RequestCounts};
+pub use regional::{OmitFlagsRule, OmittedFlags};
+pub use state::{EmulatorStats, FaultCounts, InvalidStateError, RejectedCounts, RequestCounts};
 
 use state::Shared;
 
@@ -55,6 +57,13 @@ pub struct EmulatorOptions {
     pub seed: u64,
     /// How long a `slow` fault holds its answer. Default 30 s.
     pub slow_delay: Duration,
+    /// The flags each region leaves out of Get. Default: what public sources
+    /// report of AWS ([`OmittedFlags::aws_default`]).
+    pub omitted_flags: OmittedFlags,
+    /// The longest session AssumeRole hands out; a request signed with an
+    /// expired session answers `ExpiredTokenException`, as AWS does.
+    /// Default: none beyond the requested DurationSeconds.
+    pub session_lifetime: Option<Duration>,
 }
 
 impl Default for EmulatorOptions {
@@ -65,6 +74,8 @@ impl Default for EmulatorOptions {
             faults: Vec::new(),
             seed: 0,
             slow_delay: Duration::from_secs(30),
+            omitted_flags: OmittedFlags::aws_default(),
+            session_lifetime: None,
         }
     }
 }
@@ -145,6 +156,8 @@ pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
     let latency = opts.latency;
     let faults: Vec<String> = opts.faults.iter().map(ToString::to_string).collect();
     let seed = opts.seed;
+    let omitted = opts.omitted_flags.to_string();
+    let lifetime = opts.session_lifetime;
     let emulator = start(opts).await?;
     let url = emulator.endpoint_url();
 
@@ -163,6 +176,15 @@ pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
     }
     if !faults.is_empty() {
         eprintln!("emulator: faults {} (seed {seed})", faults.join(", "));
+    }
+    if !omitted.is_empty() {
+        eprintln!("emulator: Get leaves out {omitted}");
+    }
+    if let Some(lifetime) = lifetime {
+        eprintln!(
+            "emulator: AssumeRole sessions expire after {} s",
+            lifetime.as_secs()
+        );
     }
 
     wait_for_signal().await?;

@@ -143,6 +143,9 @@ async fn handle(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    if let Some(rejection) = rejection(&shared, &caller, operation) {
+        return Ok(rejection);
+    }
     match (fault, &call) {
         (None, _) => {}
         (Some(FaultKind::Drop), _) => return Err(DroppedConnection),
@@ -197,12 +200,43 @@ async fn handle(
         }
         Call::AssumeRole(form) => {
             let request_id = shared.request_id();
-            match sts::assume_role(&form, &request_id) {
+            match sts::assume_role(&form, &request_id, shared.options.session_lifetime) {
                 Ok(xml) => xml_response(StatusCode::OK, &request_id, xml),
                 Err(err) => sts_error(&shared, &err),
             }
         }
     })
+}
+
+/// What AWS answers, whatever the request, when the credentials have expired
+/// or the region is not enabled in the account.
+fn rejection(shared: &Shared, caller: &Caller, operation: Operation) -> Option<Response<Body>> {
+    const EXPIRED: &str = "The security token included in the request is expired";
+    if caller.session.as_ref().is_some_and(|s| s.is_expired()) {
+        shared.count_expired_token();
+        return Some(if operation.is_sts() {
+            sts_error(shared, &StsError::new(400, "ExpiredToken", EXPIRED))
+        } else {
+            bedrock_error(
+                shared,
+                StatusCode::BAD_REQUEST,
+                "ExpiredTokenException",
+                EXPIRED,
+            )
+        });
+    }
+    // STS is global; Bedrock in a region the account has not enabled does
+    // not know the credentials at all.
+    if !operation.is_sts() && !shared.regions.is_enabled(&caller.account, &caller.region) {
+        shared.count_region_not_enabled();
+        return Some(bedrock_error(
+            shared,
+            StatusCode::FORBIDDEN,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ));
+    }
+    None
 }
 
 /// The Account API's ListRegions, with the emulator's latency; never faulted
@@ -216,6 +250,9 @@ async fn list_regions(
     let latency = shared.options.latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
+    }
+    if caller.session.as_ref().is_some_and(|s| s.is_expired()) {
+        return rejection(shared, caller, Operation::Get).expect("an expired session is rejected");
     }
     let answer = match read_body(request.into_body(), MAX_AWS_BODY).await {
         Ok(body) => shared.regions.list_regions(&caller.account, &body),

@@ -21,6 +21,17 @@ pub struct EmulatorStats {
     pub requests: RequestCounts,
     /// Faults injected, by kind.
     pub faults: FaultCounts,
+    /// Requests refused the way AWS refuses them (not faults).
+    #[serde(default)]
+    pub rejected: RejectedCounts,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedCounts {
+    /// Signed with an AssumeRole session past its expiry.
+    pub expired_token: u64,
+    /// Bedrock calls to a region the account has not enabled.
+    pub region_not_enabled: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,15 +65,22 @@ struct StoredConfig {
 }
 
 impl StoredConfig {
-    fn new(config: LoggingConfig) -> StoredConfig {
+    /// `omitted`: the API members the target's region leaves out of Get.
+    fn new(config: LoggingConfig, omitted: &[&str]) -> StoredConfig {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct GetResponse<'a> {
             logging_config: &'a LoggingConfig,
         }
-        let get_body = serde_json::to_vec(&GetResponse {
+        let response = GetResponse {
             logging_config: &config,
-        })
+        };
+        let get_body = if omitted.is_empty() {
+            serde_json::to_vec(&response)
+        } else {
+            let full = serde_json::to_value(&response).expect("a logging config serialises");
+            serde_json::to_vec(&super::regional::get_body_in_region(full, omitted))
+        }
         .expect("a logging config serialises");
         StoredConfig {
             config,
@@ -81,6 +99,8 @@ pub(crate) struct Shared {
     calls: Mutex<HashMap<(String, Operation), u64>>,
     requests: [AtomicU64; 5],
     faults: [AtomicU64; 6],
+    /// Expired tokens, then regions not enabled.
+    rejected: [AtomicU64; 2],
     request_ids: AtomicU64,
 }
 
@@ -93,6 +113,7 @@ impl Shared {
             calls: Mutex::default(),
             requests: Default::default(),
             faults: Default::default(),
+            rejected: Default::default(),
             request_ids: AtomicU64::new(0),
         }
     }
@@ -103,8 +124,14 @@ impl Shared {
         configs.get(target).map(|stored| stored.get_body.clone())
     }
 
+    /// What Get leaves out at `target` (`ACCOUNT/REGION`).
+    fn omitted_at(&self, target: &str) -> &[&'static str] {
+        let region = target.split_once('/').map_or("", |(_, region)| region);
+        self.options.omitted_flags.in_region(region)
+    }
+
     pub(crate) fn put_logging_config(&self, target: String, config: LoggingConfig) {
-        let stored = StoredConfig::new(config);
+        let stored = StoredConfig::new(config, self.omitted_at(&target));
         let mut configs = self.configs.write().unwrap_or_else(PoisonError::into_inner);
         configs.insert(target, stored);
     }
@@ -139,7 +166,8 @@ impl Shared {
                     "`{target}` is not ACCOUNT/REGION with a 12-digit account id"
                 )));
             }
-            configs.insert(target, StoredConfig::new(config));
+            let stored = StoredConfig::new(config, self.omitted_at(&target));
+            configs.insert(target, stored);
         }
         let count = configs.len();
         let previous = std::mem::replace(
@@ -200,13 +228,30 @@ impl Shared {
                 denied: fault(FaultKind::Denied),
                 iam_lag: fault(FaultKind::IamLag),
             },
+            rejected: RejectedCounts {
+                expired_token: self.rejected[0].load(Ordering::Relaxed),
+                region_not_enabled: self.rejected[1].load(Ordering::Relaxed),
+            },
         }
+    }
+
+    pub(crate) fn count_expired_token(&self) {
+        self.rejected[0].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_region_not_enabled(&self) {
+        self.rejected[1].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Zeroes the counters; fault decisions keep their call counts, so a reset
     /// does not replay the fault sequence.
     pub(crate) fn reset_stats(&self) {
-        for counter in self.requests.iter().chain(&self.faults) {
+        for counter in self
+            .requests
+            .iter()
+            .chain(&self.faults)
+            .chain(&self.rejected)
+        {
             counter.store(0, Ordering::Relaxed);
         }
     }

@@ -1,7 +1,7 @@
 //! STS over the awsQuery protocol: form-encoded requests, XML responses.
 
 use super::identity::{
-    AssumedSession, Caller, issue_access_key, issue_session_token, parse_role_arn, role_id,
+    AssumedSession, Caller, issue_access_key, issue_session_token, now_ms, parse_role_arn, role_id,
 };
 
 const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -106,7 +106,12 @@ pub(crate) fn role_account(form: &Form) -> Option<&str> {
     parse_role_arn(form.get("RoleArn")?, true).map(|arn| arn.account)
 }
 
-pub(crate) fn assume_role(form: &Form, request_id: &str) -> Result<String, StsError> {
+/// `lifetime`: the longest session to hand out, whatever was asked for.
+pub(crate) fn assume_role(
+    form: &Form,
+    request_id: &str,
+    lifetime: Option<std::time::Duration>,
+) -> Result<String, StsError> {
     let role_arn = form.get("RoleArn").ok_or_else(|| {
         StsError::validation("1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null")
     })?;
@@ -139,8 +144,13 @@ pub(crate) fn assume_role(form: &Form, request_id: &str) -> Result<String, StsEr
                 ))
             })?,
     };
-    let expiration = jiff::Timestamp::now()
-        .checked_add(jiff::SignedDuration::from_secs(duration))
+    let mut lifetime_ms = duration as u64 * 1000;
+    if let Some(limit) = lifetime {
+        lifetime_ms = lifetime_ms.min(limit.as_millis() as u64);
+    }
+    // Whole seconds, as AWS writes Expiration; the token expires exactly then.
+    let expires_at_ms = (now_ms() + lifetime_ms) / 1000 * 1000;
+    let expiration = jiff::Timestamp::from_millisecond(expires_at_ms as i64)
         .unwrap_or(jiff::Timestamp::MAX)
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
@@ -148,6 +158,7 @@ pub(crate) fn assume_role(form: &Form, request_id: &str) -> Result<String, StsEr
     let session = AssumedSession {
         role_name: arn.role_name.to_owned(),
         session_name: session_name.to_owned(),
+        expires_at_ms: Some(expires_at_ms),
     };
     let access_key = issue_access_key(arn.account);
     let session_token = issue_session_token(&session);
@@ -197,7 +208,7 @@ mod tests {
 
     #[test]
     fn assume_role_validates_its_parameters() {
-        let err = |body: &str| assume_role(&Form::parse(body.as_bytes()), "r").unwrap_err();
+        let err = |body: &str| assume_role(&Form::parse(body.as_bytes()), "r", None).unwrap_err();
         assert_eq!(err("RoleSessionName=s").code, "ValidationError");
         assert!(
             err("RoleArn=arn:aws:iam::1:role/X&RoleSessionName=s1")
@@ -222,6 +233,7 @@ mod tests {
         let ok = assume_role(
             &Form::parse(b"RoleArn=arn:aws:iam::222222222222:role/X&RoleSessionName=fleet"),
             "r",
+            None,
         )
         .unwrap();
         assert!(ok.contains("<AccessKeyId>ASIAEM222222222222"), "{ok}");

@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use futures::StreamExt;
 
 use super::plan::{Action, TargetPlan, location, prepare_accounts, unified_diff};
-use super::{ApiError, LoggingApi, Progress};
-use crate::logging::LoggingConfig;
+use super::preflight::{Finding, Severity};
+use super::{ApiError, LoggingApi, PermissionWait, Progress};
+use crate::logging::{LoggingConfig, configs_agree};
 
 /// How apply runs.
 #[derive(Clone, Debug)]
@@ -142,16 +143,36 @@ pub async fn apply_changes<A: LoggingApi>(
 async fn write_and_verify<A: LoggingApi>(api: &A, plan: &TargetPlan) -> ApplyOutcome {
     let at = location(&plan.target);
     let desired = plan.target.desired.as_ref();
+    // Waiting for IAM helps only a destination that exists and is set up;
+    // one that preflight found broken will not start working by itself.
+    let problems: Vec<&Finding> = plan
+        .preflight
+        .iter()
+        .filter(|f| f.severity == Severity::Problem)
+        .collect();
+    let wait = if problems.is_empty() {
+        PermissionWait::Wait
+    } else {
+        PermissionWait::FailFast
+    };
     let written = match desired {
-        Some(config) => api.put(at, config).await,
+        Some(config) => api.put(at, config, wait).await,
         None => api.delete(at).await,
     };
-    if let Err(err) = written {
+    if let Err(mut err) = written {
+        if !problems.is_empty() && desired.is_some() {
+            let found: Vec<String> = problems
+                .iter()
+                .map(|f| format!("{}: {}", f.resource, f.problem))
+                .collect();
+            err.message = format!("{}; preflight found: {}", err.message, found.join("; "));
+        }
         return ApplyOutcome::Failed(err);
     }
     match api.get(at).await {
         Err(err) => ApplyOutcome::Unverified(err),
-        Ok(read_back) if read_back.as_ref() == desired => ApplyOutcome::Applied,
+        // A flag the region does not report cannot be verified, only sent.
+        Ok(read_back) if configs_agree(read_back.as_ref(), desired) => ApplyOutcome::Applied,
         Ok(read_back) => ApplyOutcome::Mismatch { read_back },
     }
 }
@@ -198,7 +219,7 @@ pub async fn check_stale<A: LoggingApi>(
                 let now = api.get(location(&plan.target)).await;
                 progress.advanced();
                 let unchanged =
-                    matches!((&plan.live, &now), (Ok(before), Ok(now)) if before == now);
+                    matches!((&plan.live, &now), (Ok(before), Ok(now)) if configs_agree(before.as_ref(), now.as_ref()));
                 (!unchanged).then(|| {
                     (
                         index,

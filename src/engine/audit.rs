@@ -94,6 +94,10 @@ pub enum Status {
     Unlogged,
     /// Could not be read.
     Error,
+    /// Not managed, in a region the account has not enabled (AWS rejects
+    /// the credentials there): nothing can log, nothing to fix. Neither an
+    /// error nor a finding. A managed target there is an [`Status::Error`].
+    NotEnabled,
 }
 
 impl Status {
@@ -124,6 +128,7 @@ impl Status {
             Status::Unmanaged => "unmanaged",
             Status::Unlogged => "unlogged",
             Status::Error => "error",
+            Status::NotEnabled => "not_enabled",
         }
     }
 }
@@ -252,6 +257,9 @@ pub struct TargetAudit {
 impl TargetAudit {
     fn new(scope: AuditTarget, live: Result<Option<LoggingConfig>, ApiError>) -> TargetAudit {
         let (status, warnings) = match &live {
+            Err(err) if err.is_region_not_enabled() && !scope.managed => {
+                (Status::NotEnabled, Vec::new())
+            }
             Err(_) => (Status::Error, Vec::new()),
             Ok(config) => (
                 Status::of(
@@ -298,6 +306,11 @@ impl TargetAudit {
     pub fn detail(&self) -> String {
         let profile = &self.target().profile;
         match (&self.live, self.status) {
+            (Err(_), Status::NotEnabled) => format!(
+                "{} is not enabled in account {}; nothing can log there",
+                self.target().region,
+                self.target().account.id
+            ),
             (Err(err), _) => err.to_string(),
             (Ok(_), Status::Compliant) => format!("matches profile `{profile}`"),
             (Ok(Some(_)), Status::Drift) if self.target().desired.is_none() => format!(
@@ -349,7 +362,9 @@ pub fn destinations(config: &LoggingConfig) -> String {
 /// The fleet file keys (dotted) whose values differ between two
 /// configurations, in the file's key order.
 pub fn changed_fields(a: Option<&LoggingConfig>, b: Option<&LoggingConfig>) -> Vec<&'static str> {
-    let (a, b) = (fields(a), fields(b));
+    // A flag one side does not report is not compared.
+    let (a, b) = crate::logging::comparable(a, b);
+    let (a, b) = (fields(a.as_ref()), fields(b.as_ref()));
     a.iter()
         .zip(&b)
         .filter(|(x, y)| x.1 != y.1)
@@ -359,7 +374,8 @@ pub fn changed_fields(a: Option<&LoggingConfig>, b: Option<&LoggingConfig>) -> V
 
 /// Every leaf of a configuration as (dotted key, value), `None` for absent.
 fn fields(config: Option<&LoggingConfig>) -> [(&'static str, Option<String>); 11] {
-    let flag = |f: fn(&LoggingConfig) -> bool| config.map(|c| f(c).to_string());
+    let flag =
+        |f: fn(&LoggingConfig) -> Option<bool>| config.and_then(|c| f(c)).map(|on| on.to_string());
     let s3 = config.and_then(|c| c.s3_config.as_ref());
     let cw = config.and_then(|c| c.cloudwatch_config.as_ref());
     let large = cw.and_then(|cw| cw.large_data_delivery_s3_config.as_ref());
@@ -465,6 +481,7 @@ impl FindingKind {
             Status::Unmanaged => Some(FindingKind::Unmanaged),
             Status::Unlogged => Some(FindingKind::Unlogged),
             Status::Error => Some(FindingKind::Error),
+            Status::NotEnabled => None,
         }
     }
 
@@ -524,6 +541,8 @@ pub struct AuditCounts {
     pub unmanaged: usize,
     pub unlogged: usize,
     pub error: usize,
+    /// Unmanaged regions the account has not enabled: not findings.
+    pub not_enabled: usize,
     pub foreign_destination: usize,
     pub no_s3_retention: usize,
     pub no_large_data_bucket: usize,
@@ -582,6 +601,7 @@ impl AuditReport {
                 Status::Unmanaged => counts.unmanaged += 1,
                 Status::Unlogged => counts.unlogged += 1,
                 Status::Error => counts.error += 1,
+                Status::NotEnabled => counts.not_enabled += 1,
             }
             for warning in &audit.warnings {
                 match warning.kind {
@@ -592,6 +612,14 @@ impl AuditReport {
             }
         }
         counts
+    }
+
+    /// Per region, the flags the live configurations read there leave out.
+    pub fn unreported_flags(&self) -> Vec<super::UnreportedFlags> {
+        super::unreported_flags(self.targets.iter().filter_map(|t| match &t.live {
+            Ok(Some(live)) => Some((&t.target().region, live)),
+            _ => None,
+        }))
     }
 
     /// Every finding, grouped by kind in [`FindingKind::ALL`] order, each
@@ -669,11 +697,11 @@ mod tests {
 
     fn cloudwatch_only(role_account: &str) -> LoggingConfig {
         LoggingConfig {
-            text_data_delivery_enabled: true,
-            image_data_delivery_enabled: true,
-            embedding_data_delivery_enabled: true,
-            video_data_delivery_enabled: true,
-            audio_data_delivery_enabled: true,
+            text_data_delivery_enabled: Some(true),
+            image_data_delivery_enabled: Some(true),
+            embedding_data_delivery_enabled: Some(true),
+            video_data_delivery_enabled: Some(true),
+            audio_data_delivery_enabled: Some(true),
             s3_config: None,
             cloudwatch_config: Some(CloudWatchConfig {
                 log_group_name: "/aws/bedrock".into(),
@@ -687,7 +715,7 @@ mod tests {
     fn statuses_follow_the_action_for_managed_targets() {
         let config = cloudwatch_only("111111111111");
         let mut other = config.clone();
-        other.video_data_delivery_enabled = false;
+        other.video_data_delivery_enabled = Some(false);
         assert_eq!(
             Status::of(true, Some(&config), Some(&config)),
             Status::Compliant
@@ -749,7 +777,7 @@ mod tests {
     fn changed_fields_are_named_in_file_order() {
         let a = cloudwatch_only("111111111111");
         let mut b = a.clone();
-        b.video_data_delivery_enabled = false;
+        b.video_data_delivery_enabled = Some(false);
         b.s3_config = Some(S3Config::new("x", Some("p".into())));
         assert_eq!(
             changed_fields(Some(&a), Some(&b)),

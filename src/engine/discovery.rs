@@ -73,6 +73,15 @@ pub enum Source {
     },
 }
 
+impl Source {
+    /// The line of the fleet file entry.
+    pub fn line(&self) -> usize {
+        match self {
+            Source::Account { line } | Source::OrganizationalUnit { line, .. } => *line,
+        }
+    }
+}
+
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

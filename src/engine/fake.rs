@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use super::{ApiError, Location, LoggingApi};
+use super::{ApiError, Location, LoggingApi, PermissionWait};
 use crate::logging::LoggingConfig;
 
 #[derive(Default)]
@@ -36,7 +36,12 @@ impl LoggingApi for FakeApi {
         Ok(self.state.lock().unwrap().get(&Self::key(at)).cloned())
     }
 
-    async fn put(&self, at: Location<'_>, config: &LoggingConfig) -> Result<(), ApiError> {
+    async fn put(
+        &self,
+        at: Location<'_>,
+        config: &LoggingConfig,
+        _wait: PermissionWait,
+    ) -> Result<(), ApiError> {
         self.check(at)?;
         self.writes
             .lock()

@@ -476,11 +476,11 @@ mod tests {
 
     fn s3_config(bucket: &str, prefix: Option<&str>) -> LoggingConfig {
         LoggingConfig {
-            text_data_delivery_enabled: true,
-            image_data_delivery_enabled: false,
-            embedding_data_delivery_enabled: true,
-            video_data_delivery_enabled: false,
-            audio_data_delivery_enabled: false,
+            text_data_delivery_enabled: Some(true),
+            image_data_delivery_enabled: Some(false),
+            embedding_data_delivery_enabled: Some(true),
+            video_data_delivery_enabled: Some(false),
+            audio_data_delivery_enabled: Some(false),
             s3_config: Some(S3Config::new(bucket, prefix.map(str::to_owned))),
             cloudwatch_config: None,
         }

@@ -46,7 +46,15 @@ pub struct ApiError {
     pub message: String,
 }
 
+/// fleet's code for a call to a region the account has not enabled.
+pub const REGION_NOT_ENABLED: &str = "RegionNotEnabled";
+
 impl ApiError {
+    /// True when the call went to a region the account has not enabled.
+    pub fn is_region_not_enabled(&self) -> bool {
+        self.code == REGION_NOT_ENABLED
+    }
+
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError {
             code: code.into(),
@@ -63,6 +71,17 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// Whether a Put that AWS rejects with "Failed to validate permissions" is
+/// worth retrying: only while IAM may still be propagating a role or policy
+/// that exists, never when preflight already found the destination broken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PermissionWait {
+    /// Retry within the permission-retry window.
+    Wait,
+    /// Fail at once: waiting cannot help.
+    FailFast,
+}
+
 /// The three Bedrock calls fleet makes, per account × region.
 pub trait LoggingApi: Sync {
     /// The live configuration, `None` when nothing is set.
@@ -75,6 +94,7 @@ pub trait LoggingApi: Sync {
         &self,
         at: Location<'_>,
         config: &LoggingConfig,
+        wait: PermissionWait,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
     fn delete(&self, at: Location<'_>) -> impl Future<Output = Result<(), ApiError>> + Send;
 
@@ -89,6 +109,41 @@ pub trait LoggingApi: Sync {
     ) -> impl Future<Output = ()> + Send {
         async {}
     }
+}
+
+/// The flags AWS leaves out of Get in one region (it does so for a modality
+/// the region does not offer); fleet sends them but never compares them there.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct UnreportedFlags {
+    pub region: Region,
+    /// Fleet file key names, in the file's order.
+    pub flags: Vec<&'static str>,
+}
+
+/// Gathers, once per region, the flags that live configurations read there
+/// leave out, in region order.
+pub fn unreported_flags<'a>(
+    reads: impl IntoIterator<Item = (&'a Region, &'a LoggingConfig)>,
+) -> Vec<UnreportedFlags> {
+    let mut by_region: std::collections::BTreeMap<&Region, [bool; 5]> = Default::default();
+    for (region, live) in reads {
+        for (i, (_, value)) in live.flags().into_iter().enumerate() {
+            if value.is_none() {
+                by_region.entry(region).or_default()[i] = true;
+            }
+        }
+    }
+    by_region
+        .into_iter()
+        .map(|(region, missing)| UnreportedFlags {
+            region: region.clone(),
+            flags: crate::logging::FLAG_NAMES
+                .into_iter()
+                .zip(missing)
+                .filter_map(|(name, missing)| missing.then_some(name))
+                .collect(),
+        })
+        .collect()
 }
 
 /// Called as work progresses, so a renderer can draw a progress bar.

@@ -7,7 +7,7 @@ use similar::TextDiff;
 use super::preflight::Finding;
 use super::{ApiError, Location, LoggingApi, Progress};
 use crate::fleet::Target;
-use crate::logging::{LoggingConfig, render_optional};
+use crate::logging::{LoggingConfig, comparable, configs_agree, render_optional};
 
 /// What apply will do to a target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -26,7 +26,8 @@ impl Action {
             (None, None) => Action::NoOp,
             (None, Some(_)) => Action::Create,
             (Some(_), None) => Action::Delete,
-            (Some(live), Some(desired)) if live == desired => Action::NoOp,
+            // A flag the region does not report is not compared.
+            (Some(live), Some(desired)) if live.agrees_with(desired) => Action::NoOp,
             (Some(_), Some(_)) => Action::Update,
         }
     }
@@ -76,16 +77,22 @@ impl TargetPlan {
 }
 
 /// A unified diff between two configurations rendered as canonical TOML.
+/// A flag one side does not report is left out of both, so it never shows
+/// as a change.
 pub fn unified_diff(
     before: Option<&LoggingConfig>,
     after: Option<&LoggingConfig>,
     before_header: &str,
     after_header: &str,
 ) -> String {
-    if before == after {
+    if configs_agree(before, after) {
         return String::new();
     }
-    let (old, new) = (render_optional(before), render_optional(after));
+    let (before, after) = comparable(before, after);
+    let (old, new) = (
+        render_optional(before.as_ref()),
+        render_optional(after.as_ref()),
+    );
     TextDiff::from_lines(&old, &new)
         .unified_diff()
         .context_radius(3)
@@ -128,6 +135,14 @@ impl Plan {
             }
         }
         counts
+    }
+
+    /// Per region, the flags the live configurations read there leave out.
+    pub fn unreported_flags(&self) -> Vec<super::UnreportedFlags> {
+        super::unreported_flags(self.targets.iter().filter_map(|t| match &t.live {
+            Ok(Some(live)) => Some((&t.target.region, live)),
+            _ => None,
+        }))
     }
 
     /// Targets apply would write.

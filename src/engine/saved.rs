@@ -13,8 +13,13 @@ use super::select::Partition;
 use crate::fleet::{Account, AccountId, Fleet, Region, Settings, Target};
 use crate::logging::LoggingConfig;
 
-/// The only version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version this build writes. Version 2 added `unreported_flags`,
+/// `null` flags in `before` and `partition`; a version 1 plan reads as one
+/// without them (unsharded).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The versions this build reads.
+pub const READABLE_VERSIONS: [u32; 2] = [1, 2];
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,8 +34,8 @@ pub struct SavedPlan {
     pub fleet_version: String,
     pub assume_role: AssumeRole,
     /// The shard the plan covers (`plan --partition K/N`); `null` when it
-    /// covers every selected target. Added within version 1: plans written
-    /// before it read as `null`.
+    /// covers every selected target. Version 2; a version 1 plan reads as
+    /// `null`.
     #[serde(default)]
     pub partition: Option<Shard>,
     /// Only in a merge of an incomplete set of shards (`fleet report
@@ -210,8 +215,12 @@ pub struct SavedTarget {
     /// `create`, `update`, `delete`, `no-op`, or `failed` when the target
     /// could not be read.
     pub action: String,
-    /// The live configuration read when planning (`null`: none).
+    /// The live configuration read when planning (`null`: none). A flag
+    /// AWS did not report in that region is `null` here.
     pub before: Option<LoggingConfig>,
+    /// The flags `before` leaves out: sent by apply, never compared.
+    #[serde(default)]
+    pub unreported_flags: Vec<String>,
     /// The configuration the profile asks for (`null`: none).
     pub after: Option<LoggingConfig>,
     pub diff: String,
@@ -230,7 +239,7 @@ pub enum SavedPlanError {
         error: serde_json::Error,
     },
     #[error(
-        "{path} has format_version {found}, but this fleet reads only version {FORMAT_VERSION}; re-create it with `fleet plan --out`"
+        "{path} has format_version {found}, but this fleet reads only versions 1 and {FORMAT_VERSION}; re-create it with `fleet plan --out`"
     )]
     Version { path: String, found: String },
     #[error("{path} is not a fleet plan: {error}")]
@@ -275,7 +284,10 @@ impl SavedPlan {
                 error,
             })?;
         let version = value.get("format_version");
-        if version.and_then(serde_json::Value::as_u64) != Some(u64::from(FORMAT_VERSION)) {
+        let readable = version
+            .and_then(serde_json::Value::as_u64)
+            .is_some_and(|v| READABLE_VERSIONS.iter().any(|r| u64::from(*r) == v));
+        if !readable {
             return Err(SavedPlanError::Version {
                 path: path.to_owned(),
                 found: version.map_or_else(|| "(missing)".to_owned(), ToString::to_string),
@@ -329,6 +341,15 @@ impl SavedPlan {
                 (None, _) => Ok(saved.before.clone().map(LoggingConfig::canonical)),
                 _ => return Err(bad("an error is recorded but the action is not `failed`")),
             };
+            if saved
+                .after
+                .as_ref()
+                .is_some_and(|after| !after.unreported_flags().is_empty())
+            {
+                return Err(bad(
+                    "`after` leaves a flag null, but a desired configuration sets all five",
+                ));
+            }
             let target = Target {
                 account,
                 region,
@@ -368,6 +389,14 @@ impl SavedTarget {
             role_arn: target.account.role_arn.clone(),
             action: plan.action().map_or("failed", Action::as_str).to_owned(),
             before: plan.live.as_ref().ok().cloned().flatten(),
+            unreported_flags: match &plan.live {
+                Ok(Some(live)) => live
+                    .unreported_flags()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+                _ => Vec::new(),
+            },
             after: target.desired.clone(),
             diff: plan.diff(),
             error: plan.live.as_ref().err().cloned(),

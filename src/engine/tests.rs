@@ -54,7 +54,7 @@ pub(crate) fn drifted(fleet: &Fleet) -> FakeApi {
             )
         };
         let mut changed = fleet.targets[0].desired.clone().unwrap();
-        changed.video_data_delivery_enabled = true;
+        changed.video_data_delivery_enabled = Some(true);
         state.insert(key(0), changed);
         state.insert(key(2), fleet.targets[2].desired.clone().unwrap());
         state.insert(key(3), fleet.targets[2].desired.clone().unwrap());
@@ -238,7 +238,7 @@ async fn saved_plan_round_trips_and_rejects_edits() {
         "{err}"
     );
 
-    let future = text.replacen("\"format_version\": 1", "\"format_version\": 99", 1);
+    let future = text.replacen("\"format_version\": 2", "\"format_version\": 99", 1);
     let err = SavedPlan::parse("plan.json", &future)
         .unwrap_err()
         .to_string();
@@ -266,10 +266,11 @@ impl LoggingApi for Lying {
         &self,
         at: Location<'_>,
         config: &crate::logging::LoggingConfig,
+        wait: super::PermissionWait,
     ) -> Result<(), ApiError> {
         let mut stored = config.clone();
-        stored.video_data_delivery_enabled = !stored.video_data_delivery_enabled;
-        self.0.put(at, &stored).await
+        stored.video_data_delivery_enabled = stored.video_data_delivery_enabled.map(|on| !on);
+        self.0.put(at, &stored, wait).await
     }
 
     async fn delete(&self, at: Location<'_>) -> Result<(), ApiError> {

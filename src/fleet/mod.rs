@@ -150,11 +150,11 @@ impl ProfileTemplate {
         };
         let [text, image, embedding, video, audio] = self.flags;
         self.enabled.then(|| LoggingConfig {
-            text_data_delivery_enabled: text,
-            image_data_delivery_enabled: image,
-            embedding_data_delivery_enabled: embedding,
-            video_data_delivery_enabled: video,
-            audio_data_delivery_enabled: audio,
+            text_data_delivery_enabled: Some(text),
+            image_data_delivery_enabled: Some(image),
+            embedding_data_delivery_enabled: Some(embedding),
+            video_data_delivery_enabled: Some(video),
+            audio_data_delivery_enabled: Some(audio),
             s3_config: self.s3.as_ref().map(s3),
             cloudwatch_config: self.cloudwatch.as_ref().map(|cw| CloudWatchConfig {
                 log_group_name: cw.log_group_name.get_ref().clone(),
@@ -657,11 +657,11 @@ impl<'f> Checker<'f> {
         });
         let [text, image, embedding, video, audio] = template.flags;
         expansion.ok.then_some(LoggingConfig {
-            text_data_delivery_enabled: text,
-            image_data_delivery_enabled: image,
-            embedding_data_delivery_enabled: embedding,
-            video_data_delivery_enabled: video,
-            audio_data_delivery_enabled: audio,
+            text_data_delivery_enabled: Some(text),
+            image_data_delivery_enabled: Some(image),
+            embedding_data_delivery_enabled: Some(embedding),
+            video_data_delivery_enabled: Some(video),
+            audio_data_delivery_enabled: Some(audio),
             s3_config,
             cloudwatch_config,
         })

@@ -42,6 +42,30 @@ pub const BEDROCK_REGIONS: &[&str] = &[
     "ap-southeast-7",
 ];
 
+/// Regions launched since March 2019: disabled in an account until someone
+/// enables them (AWS docs, "Enable or disable AWS Regions in your account").
+/// Every other commercial region is enabled in every account and cannot be
+/// disabled.
+pub const OPT_IN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-south-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-west-1",
+    "eu-central-2",
+    "eu-south-1",
+    "eu-south-2",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+];
+
 /// A region name of the AWS form (`us-east-1`, `us-gov-west-1`, `cn-north-1`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(transparent)]
@@ -69,6 +93,11 @@ impl Region {
 
     pub fn is_known_bedrock_region(&self) -> bool {
         BEDROCK_REGIONS.contains(&self.0.as_str())
+    }
+
+    /// True for a region an account must enable before using it.
+    pub fn is_opt_in(&self) -> bool {
+        OPT_IN_REGIONS.contains(&self.0.as_str())
     }
 
     /// The partition the region belongs to, as it appears in ARNs.

@@ -7,14 +7,15 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
-use crate::engine::ApiError;
 use crate::engine::audit::{
     AuditCounts, AuditReport, Finding, FindingKind, Severity, Status, Verdict, WarningKind,
 };
+use crate::engine::{ApiError, UnreportedFlags};
 use crate::logging::LoggingConfig;
 
 /// The version of the JSON document; fields may only be added with a new one.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 added `unreported_flags`, `null` flags and (audit) `not_enabled`.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Where the audit came from and how it ran, for headings and the JSON.
 pub struct AuditSource<'a> {
@@ -68,7 +69,7 @@ fn profile_cell(finding: &Finding<'_>) -> String {
 /// `10 targets: 1 compliant, 2 drift, …; warnings: …`.
 fn counts_line(counts: &AuditCounts) -> String {
     format!(
-        "{} target{}: {} compliant, {} drift, {} missing, {} unmanaged, {} unlogged, {} error; warnings: {} foreign_destination, {} no_s3_retention, {} no_large_data_bucket.",
+        "{} target{}: {} compliant, {} drift, {} missing, {} unmanaged, {} unlogged, {} error; warnings: {} foreign_destination, {} no_s3_retention, {} no_large_data_bucket.{}",
         counts.targets,
         if counts.targets == 1 { "" } else { "s" },
         counts.compliant,
@@ -80,6 +81,14 @@ fn counts_line(counts: &AuditCounts) -> String {
         counts.foreign_destination,
         counts.no_s3_retention,
         counts.no_large_data_bucket,
+        if counts.not_enabled > 0 {
+            format!(
+                " Not enabled in the account (not findings): {}.",
+                counts.not_enabled
+            )
+        } else {
+            String::new()
+        },
     )
 }
 
@@ -209,11 +218,11 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
         if source.strict { ", strict" } else { "" }
     );
     head.push_str(
-        "| targets | compliant | drift | missing | unmanaged | unlogged | error | warnings |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| targets | compliant | drift | missing | unmanaged | unlogged | error | warnings | not enabled |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let _ = writeln!(
         head,
-        "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
         counts.targets,
         counts.compliant,
         counts.drift,
@@ -221,8 +230,10 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
         counts.unmanaged,
         counts.unlogged,
         counts.error,
-        counts.warnings()
+        counts.warnings(),
+        counts.not_enabled
     );
+    super::markdown::unreported_notes(&mut head, &report.unreported_flags());
     match report.verdict(source.strict) {
         Verdict::Compliant if counts.warnings() > 0 => {
             head.push_str("**Compliant**, with warnings.\n\n");
@@ -346,6 +357,35 @@ pub fn csv(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
         let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         writeln!(out, "{}", row.join(","))?;
     }
+    // Not findings: regions the account has not enabled, and one row per
+    // region that leaves flags out of Get.
+    for audit in report
+        .targets
+        .iter()
+        .filter(|a| a.status == Status::NotEnabled)
+    {
+        let target = audit.target();
+        let fields = [
+            "not-enabled".to_owned(),
+            target.id().to_string(),
+            target.account.id.to_string(),
+            target.account.name.clone().unwrap_or_default(),
+            target.region.to_string(),
+            String::new(),
+            audit.detail(),
+        ];
+        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        writeln!(out, "{}", row.join(","))?;
+    }
+    for region in report.unreported_flags() {
+        let note = super::unreported_note(&region);
+        writeln!(
+            out,
+            "not-compared,,,,{},,{}",
+            region.region,
+            csv_field(&note)
+        )?;
+    }
     Ok(())
 }
 
@@ -361,6 +401,8 @@ struct Document<'a> {
     verdict: Verdict,
     summary: Summary,
     findings: Vec<JsonFinding<'a>>,
+    /// Per region, the flags AWS leaves out of Get there.
+    not_compared: Vec<UnreportedFlags>,
     targets: Vec<JsonTarget<'a>>,
 }
 
@@ -373,6 +415,8 @@ struct Summary {
     unmanaged: usize,
     unlogged: usize,
     error: usize,
+    /// Unmanaged regions the account has not enabled (not findings).
+    not_enabled: usize,
     foreign_destination: usize,
     no_s3_retention: usize,
     no_large_data_bucket: usize,
@@ -406,6 +450,8 @@ struct JsonTarget<'a> {
     status: Status,
     live: Option<&'a LoggingConfig>,
     desired: Option<&'a LoggingConfig>,
+    /// The flags AWS left out of Get here (`null` in `live`): not compared.
+    unreported_flags: Vec<&'static str>,
     warnings: Vec<WarningKind>,
     error: Option<&'a ApiError>,
 }
@@ -431,6 +477,7 @@ pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>)
             unmanaged: counts.unmanaged,
             unlogged: counts.unlogged,
             error: counts.error,
+            not_enabled: counts.not_enabled,
             foreign_destination: counts.foreign_destination,
             no_s3_retention: counts.no_s3_retention,
             no_large_data_bucket: counts.no_large_data_bucket,
@@ -459,6 +506,7 @@ pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>)
                 }
             })
             .collect(),
+        not_compared: report.unreported_flags(),
         targets: report
             .targets
             .iter()
@@ -474,6 +522,10 @@ pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>)
                     status: audit.status,
                     live: audit.live.as_ref().ok().and_then(Option::as_ref),
                     desired: target.desired.as_ref(),
+                    unreported_flags: match &audit.live {
+                        Ok(Some(live)) => live.unreported_flags(),
+                        _ => Vec::new(),
+                    },
                     warnings: audit.warnings.iter().map(|w| w.kind).collect(),
                     error: audit.live.as_ref().err(),
                 }

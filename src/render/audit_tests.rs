@@ -16,11 +16,11 @@ fn plain(bytes: Vec<u8>) -> String {
 
 fn cloudwatch(role_account: &str) -> LoggingConfig {
     LoggingConfig {
-        text_data_delivery_enabled: true,
-        image_data_delivery_enabled: false,
-        embedding_data_delivery_enabled: false,
-        video_data_delivery_enabled: false,
-        audio_data_delivery_enabled: false,
+        text_data_delivery_enabled: Some(true),
+        image_data_delivery_enabled: Some(false),
+        embedding_data_delivery_enabled: Some(false),
+        video_data_delivery_enabled: Some(false),
+        audio_data_delivery_enabled: Some(false),
         s3_config: None,
         cloudwatch_config: Some(CloudWatchConfig {
             log_group_name: "/aws/bedrock/shadow".into(),
@@ -139,13 +139,13 @@ async fn json_audit_schema() {
     let mut out = Vec::new();
     super::audit::json(&mut out, &report, &source(true)).unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["format_version"], 2);
     assert_eq!(doc["verdict"], "error");
     assert_eq!(
         doc["summary"],
         serde_json::json!({
             "targets": 8, "compliant": 1, "drift": 2, "missing": 1, "unmanaged": 1,
-            "unlogged": 2, "error": 1, "foreign_destination": 1, "no_s3_retention": 1,
+            "unlogged": 2, "error": 1, "not_enabled": 0, "foreign_destination": 1, "no_s3_retention": 1,
             "no_large_data_bucket": 1, "findings": 6, "warnings": 3
         })
     );

@@ -44,6 +44,7 @@ fn class(cell: Cell) -> &'static str {
         Cell::Unmanaged => "unmanaged",
         Cell::Unlogged => "unlogged",
         Cell::Error => "error",
+        Cell::NotEnabled => "notenabled",
         Cell::NotInScope => "out",
     }
 }
@@ -69,6 +70,7 @@ td.total, th.total { padding: 0 .5rem; color: #57606a; }
 .unmanaged { background: #fbefff; color: #8250df; }
 .unlogged { background: #ddf4ff; color: #0969da; }
 .error { background: #cf222e; color: #fff; }
+.notenabled { background: #eef1f4; color: #6e7781; }
 .out { background: #f6f8fa; color: #afb8c1; cursor: default; }
 td.dim { opacity: .15; }
 td.sel { outline: 2px solid #0969da; outline-offset: -2px; }
@@ -158,6 +160,13 @@ pub fn report(report: &AuditReport, source: &HtmlSource<'_>) -> String {
         counts.error,
         counts.warnings()
     );
+    for region in report.unreported_flags() {
+        let _ = writeln!(
+            html,
+            "<p class=\"meta\">Note: {}.</p>",
+            escape(&super::unreported_note(&region))
+        );
+    }
     html.push_str("<ul class=\"filters\">\n");
     for cell in Cell::ALL {
         let _ = writeln!(

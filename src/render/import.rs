@@ -68,7 +68,16 @@ fn write_profile(out: &mut String, profile: &ImportedProfile) {
         return;
     };
     for (key, value) in config.flags() {
-        let _ = writeln!(out, "{key} = {value}");
+        match value {
+            Some(value) => {
+                let _ = writeln!(out, "{key} = {value}");
+            }
+            // AWS did not report it: omitted, the flag defaults to true as
+            // it does in AWS, and it is not compared in that region anyway.
+            None => {
+                let _ = writeln!(out, "# {key}: not reported by AWS in this region");
+            }
+        }
     }
     let s3 = |out: &mut String, table: &str, s3: &S3Config| {
         let _ = writeln!(out, "\n[profiles.{name}.{table}]");

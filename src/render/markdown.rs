@@ -107,6 +107,17 @@ fn groups(plan: &Plan) -> Vec<Group<'_>> {
     groups
 }
 
+/// One quoted note per region that leaves flags out of Get.
+pub(super) fn unreported_notes(out: &mut String, unreported: &[crate::engine::UnreportedFlags]) {
+    if unreported.is_empty() {
+        return;
+    }
+    for region in unreported {
+        let _ = writeln!(out, "> **Note:** {}", super::unreported_note(region));
+    }
+    out.push('\n');
+}
+
 fn summary_table(out: &mut String, counts: &PlanCounts) {
     out.push_str("| create | update | delete | unchanged | failed |\n|---:|---:|---:|---:|---:|\n");
     let _ = writeln!(
@@ -205,6 +216,7 @@ pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
     if counts.changes() == 0 && counts.failed == 0 {
         head.push_str("**No changes.** Every target matches its profile.\n");
     }
+    unreported_notes(&mut head, &plan.unreported_flags());
 
     let mut failures = String::new();
     let failed: Vec<&TargetPlan> = plan.targets.iter().filter(|t| t.live.is_err()).collect();

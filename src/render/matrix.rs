@@ -19,18 +19,21 @@ pub enum Cell {
     Unmanaged,
     Unlogged,
     Error,
+    /// The account has not enabled the region: nothing can log there.
+    NotEnabled,
     /// The account × region is not part of this audit.
     NotInScope,
 }
 
 impl Cell {
-    pub const ALL: [Cell; 7] = [
+    pub const ALL: [Cell; 8] = [
         Cell::Drift,
         Cell::Missing,
         Cell::Unmanaged,
         Cell::Unlogged,
         Cell::Error,
         Cell::Compliant,
+        Cell::NotEnabled,
         Cell::NotInScope,
     ];
 
@@ -42,6 +45,7 @@ impl Cell {
             Status::Unmanaged => Cell::Unmanaged,
             Status::Unlogged => Cell::Unlogged,
             Status::Error => Cell::Error,
+            Status::NotEnabled => Cell::NotEnabled,
         }
     }
 
@@ -54,6 +58,7 @@ impl Cell {
             Cell::Unmanaged => "?",
             Cell::Unlogged => "○",
             Cell::Error => "!",
+            Cell::NotEnabled => "-",
             Cell::NotInScope => "·",
         }
     }
@@ -66,6 +71,7 @@ impl Cell {
             Cell::Unmanaged => "unmanaged",
             Cell::Unlogged => "unlogged",
             Cell::Error => "error",
+            Cell::NotEnabled => "not enabled",
             Cell::NotInScope => "not in scope",
         }
     }
@@ -78,13 +84,14 @@ impl Cell {
             Cell::Unmanaged => AnsiColor::Magenta.on_default(),
             Cell::Unlogged => AnsiColor::Blue.on_default(),
             Cell::Error => AnsiColor::Red.on_default().bold(),
+            Cell::NotEnabled => AnsiColor::Cyan.on_default().dimmed(),
             Cell::NotInScope => Style::new().dimmed(),
         }
     }
 
     /// Whether the cell is something to look at.
     pub fn is_finding(self) -> bool {
-        !matches!(self, Cell::Compliant | Cell::NotInScope)
+        !matches!(self, Cell::Compliant | Cell::NotEnabled | Cell::NotInScope)
     }
 }
 
@@ -313,7 +320,7 @@ pub fn markdown(grid: &Grid<'_>, limit: usize) -> String {
         return table;
     }
     let mut totals = String::from(
-        "| region | drift | missing | unmanaged | unlogged | error | compliant |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        "| region | drift | missing | unmanaged | unlogged | error | compliant | not enabled |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for (column, region) in grid.regions.iter().enumerate() {
         let count = |kind: Cell| {
@@ -323,13 +330,14 @@ pub fn markdown(grid: &Grid<'_>, limit: usize) -> String {
         };
         let _ = writeln!(
             totals,
-            "| {region} | {} | {} | {} | {} | {} | {} |",
+            "| {region} | {} | {} | {} | {} | {} | {} | {} |",
             count(Cell::Drift),
             count(Cell::Missing),
             count(Cell::Unmanaged),
             count(Cell::Unlogged),
             count(Cell::Error),
-            count(Cell::Compliant)
+            count(Cell::Compliant),
+            count(Cell::NotEnabled)
         );
     }
     let _ = writeln!(

@@ -7,9 +7,11 @@ pub mod html;
 pub mod human;
 pub mod import;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod matrix;
 pub mod progress;
+pub mod sarif;
 pub mod show;
 pub mod targets;
 
@@ -42,6 +44,25 @@ pub fn partial_notice(missing: &[crate::engine::saved::Shard]) -> String {
         } else {
             "those shards"
         },
+    )
+}
+
+/// What fleet says of a region that leaves flags out of Get, e.g. "ca-west-1
+/// does not report video_data_delivery_enabled; it is not compared there".
+pub fn unreported_note(unreported: &crate::engine::UnreportedFlags) -> String {
+    let flags = match unreported.flags.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    let pronoun = if unreported.flags.len() == 1 {
+        "it is"
+    } else {
+        "they are"
+    };
+    format!(
+        "{} does not report {flags}; {pronoun} not compared there",
+        unreported.region
     )
 }
 

@@ -10,7 +10,8 @@ use crate::engine::{ApiError, TargetPlan};
 use crate::logging::LoggingConfig;
 
 /// The version of the JSON document; fields may only be added with a new one.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 added `unreported_flags`, `null` flags and (audit) `not_enabled`.
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -19,14 +20,15 @@ struct Document<'a> {
 }
 
 /// The five flags, as the module's `data_delivery_settings` output (plus
-/// audio, which the module cannot set).
+/// audio, which the module cannot set); `null` for a flag the region does
+/// not report.
 #[derive(Serialize)]
 struct DataDeliverySettings {
-    text_data_delivery_enabled: bool,
-    image_data_delivery_enabled: bool,
-    embedding_data_delivery_enabled: bool,
-    video_data_delivery_enabled: bool,
-    audio_data_delivery_enabled: bool,
+    text_data_delivery_enabled: Option<bool>,
+    image_data_delivery_enabled: Option<bool>,
+    embedding_data_delivery_enabled: Option<bool>,
+    video_data_delivery_enabled: Option<bool>,
+    audio_data_delivery_enabled: Option<bool>,
 }
 
 /// One target's outputs; every one is `null` when nothing is set or the
@@ -45,6 +47,8 @@ struct Outputs<'a> {
     cloudwatch_role_arn: Option<&'a str>,
     large_data_s3_bucket_name: Option<&'a str>,
     data_delivery_settings: Option<DataDeliverySettings>,
+    /// The flags AWS left out of Get in this region (`null` above).
+    unreported_flags: Vec<&'static str>,
     error: Option<&'a ApiError>,
 }
 
@@ -74,6 +78,9 @@ impl<'a> Outputs<'a> {
                 video_data_delivery_enabled: c.video_data_delivery_enabled,
                 audio_data_delivery_enabled: c.audio_data_delivery_enabled,
             }),
+            unreported_flags: config
+                .map(LoggingConfig::unreported_flags)
+                .unwrap_or_default(),
             error: read.live.as_ref().err(),
         }
     }
@@ -141,7 +148,10 @@ pub fn human(out: &mut dyn Write, reads: &[TargetPlan]) -> io::Result<()> {
             Some(config) => {
                 writeln!(out, "  {:<25} = {{", "data_delivery_settings")?;
                 for (flag, on) in config.flags() {
-                    writeln!(out, "    {flag:<31} = {on}")?;
+                    match on {
+                        Some(on) => writeln!(out, "    {flag:<31} = {on}")?,
+                        None => writeln!(out, "    {flag:<31} = null  # not reported here")?,
+                    }
                 }
                 writeln!(out, "  }}")?;
                 writeln!(out, "  {:<25} = <<EOT", "logging_config")?;

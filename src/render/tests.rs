@@ -78,7 +78,7 @@ async fn markdown_plan_groups_identical_changes() {
             // Every us-east-1 has video on (one group of 3), team0/eu-west-1
             // has a prefix (a group of 1), the rest match or are absent.
             match (target.region.as_str(), i) {
-                ("us-east-1", _) => live.video_data_delivery_enabled = true,
+                ("us-east-1", _) => live.video_data_delivery_enabled = Some(true),
                 ("eu-west-1", 2) => {
                     live.s3_config.as_mut().unwrap().key_prefix = Some("old".into())
                 }

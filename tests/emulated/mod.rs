@@ -85,6 +85,39 @@ impl Emulator {
         );
     }
 
+    /// `PUT /_emulator/regions`: which regions each account (`"*"`: every
+    /// account) has enabled or disabled, beyond a new account's defaults.
+    pub fn put_regions(&self, regions: &Value) {
+        self.admin_put("regions", regions);
+    }
+
+    /// Enables `regions` in every account, as an organisation that uses them has.
+    pub fn enable_everywhere(&self, regions: &[&str]) {
+        let enabled: serde_json::Map<String, Value> = regions
+            .iter()
+            .map(|r| ((*r).to_owned(), Value::from("ENABLED")))
+            .collect();
+        self.put_regions(&serde_json::json!({ "*": enabled }));
+    }
+
+    fn admin_put(&self, path: &str, value: &Value) {
+        let addr = self.endpoint.trim_start_matches("http://");
+        let body = value.to_string();
+        let mut stream = TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "PUT /_emulator/{path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(
+            response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+            "{response}"
+        );
+    }
+
     /// Injected fault counts by kind.
     pub fn faults(&self, kind: &str) -> u64 {
         self.stats()["faults"][kind].as_u64().unwrap()

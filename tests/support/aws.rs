@@ -149,10 +149,23 @@ impl IntoLoggingConfig for &Value {
 
 /// PutModelInvocationLoggingConfiguration; panics on error. Sends exactly
 /// the fields given (a flag left out is left out: see the moto notes above).
+/// PutModelInvocationLoggingConfiguration as AWS stores it: a flag the Put
+/// leaves out is stored as `true` (moto stores it as absent, so the seed
+/// sends what AWS would have stored). Panics on error.
 pub async fn put_config(client: &aws_sdk_bedrock::Client, config: impl IntoLoggingConfig) {
+    let config = config.into_logging_config();
+    let as_aws_stores_it = LoggingConfig::builder()
+        .text_data_delivery_enabled(config.text_data_delivery_enabled().unwrap_or(true))
+        .image_data_delivery_enabled(config.image_data_delivery_enabled().unwrap_or(true))
+        .embedding_data_delivery_enabled(config.embedding_data_delivery_enabled().unwrap_or(true))
+        .video_data_delivery_enabled(config.video_data_delivery_enabled().unwrap_or(true))
+        .audio_data_delivery_enabled(config.audio_data_delivery_enabled().unwrap_or(true))
+        .set_s3_config(config.s3_config().cloned())
+        .set_cloud_watch_config(config.cloud_watch_config().cloned())
+        .build();
     client
         .put_model_invocation_logging_configuration()
-        .logging_config(config.into_logging_config())
+        .logging_config(as_aws_stores_it)
         .send()
         .await
         .unwrap_or_else(|e| panic!("Put logging config failed: {}", DisplayErrorContext(&e)));
