@@ -79,6 +79,32 @@ pub enum Command {
     Demo,
     /// Serve the local Bedrock + STS emulator.
     Emulator(EmulatorArgs),
+    /// Print the shell completion script for SHELL on stdout.
+    Completions(CompletionsArgs),
+    /// Print fleet's man page (roff) on stdout.
+    Man,
+}
+
+/// The shells `fleet completions` writes scripts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Install, for example:
+  bash        fleet completions bash > ~/.local/share/bash-completion/completions/fleet
+  zsh         fleet completions zsh > \"${fpath[1]}/_fleet\"
+  fish        fleet completions fish > ~/.config/fish/completions/fleet.fish
+  powershell  fleet completions powershell >> $PROFILE")]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: Shell,
 }
 
 /// How fleet talks to AWS.
@@ -274,6 +300,11 @@ pub struct ReportArgs {
     /// How to print the merged plan on stdout.
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub format: PlanFormat,
+
+    /// Render an incomplete set of shards (some `--partition K/N` plans
+    /// missing) instead of refusing it; every format then says it is partial.
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 #[derive(Debug, Args)]

@@ -93,7 +93,8 @@ fn targets_of(plan: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shards_cover_the_fleet_once_merge_into_one_report_and_apply_to_the_same_state() {
     let (fleet, accounts) = setup().await;
-    let (code, whole, stderr) = fleet.run(&["plan", "--format", "json"], &[]);
+    let (code, whole, stderr) =
+        fleet.run(&["plan", "--format", "json", "--out", "plan-all.json"], &[]);
     assert_eq!(code, 0, "{stderr}");
     let whole: Value = serde_json::from_str(&whole).unwrap();
     assert_eq!(
@@ -153,8 +154,78 @@ async fn shards_cover_the_fleet_once_merge_into_one_report_and_apply_to_the_same
         "{comment}"
     );
 
+    // Each shard's plan records its partition; the whole plan has none.
+    assert_eq!(whole["partition"], Value::Null);
+    let shard1: Value =
+        serde_json::from_slice(&std::fs::read(fleet.dir.path().join("shard1.json")).unwrap())
+            .unwrap();
+    assert_eq!(shard1["partition"], json!({"index": 1, "count": 3}));
+    assert_eq!(merged["partition"], Value::Null);
+    assert!(merged.get("missing_shards").is_none(), "{merged}");
+
+    // Two shards of three are refused, naming the missing one…
+    let (code, stdout, stderr) = fleet.run(&["report", "shard1.json", "shard2.json"], &[]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains(
+            "shard 3/3 missing: the plans given cover shards 1/3, 2/3 of fleet.toml; pass the plan of every shard, or --allow-partial"
+        ),
+        "{stderr}"
+    );
+    // …or rendered with --allow-partial, saying so in every format.
+    let partial = ["report", "shard1.json", "shard2.json", "--allow-partial"];
+    let (code, human, stderr) = fleet.run(&partial, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        human.starts_with("PARTIAL PLAN: shard 3/3 missing"),
+        "{human}"
+    );
+    assert!(
+        stderr.contains("PARTIAL PLAN: shard 3/3 missing"),
+        "{stderr}"
+    );
+    let (_, markdown, _) = fleet.run(&[&partial[..], &["--format", "markdown"]].concat(), &[]);
+    assert!(
+        markdown
+            .contains("> **PARTIAL PLAN: shard 3/3 missing (the plan job failed or saved no plan)"),
+        "{markdown}"
+    );
+    let (_, json_text, _) = fleet.run(&[&partial[..], &["--format", "json"]].concat(), &[]);
+    let partial_json: Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(
+        partial_json["missing_shards"],
+        json!([{"index": 3, "count": 3}])
+    );
+    assert_eq!(partial_json["partition"], Value::Null);
+    // A partial merge merged with the missing shard is whole again.
+    std::fs::write(fleet.dir.path().join("partial.json"), &json_text).unwrap();
+    let (code, _, stderr) = fleet.run(&["report", "partial.json", "shard3.json"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    // Shards of different counts do not merge.
+    let (code, _, _) = fleet.run(&["plan", "--partition", "1/2", "--out", "half.json"], &[]);
+    assert_eq!(code, 0);
+    let (code, _, stderr) = fleet.run(&["report", "half.json", "shard2.json"], &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("half.json is shard 1/2 but shard2.json is shard 2/3"),
+        "{stderr}"
+    );
+
     // Overlapping or mismatched shards are refused.
     let (code, _, stderr) = fleet.run(&["report", "shard1.json", "shard1.json"], &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("shard 1/3 is given twice: shard1.json and shard1.json"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = fleet.run(&["report", "plan-all.json", "shard1.json"], &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("plan-all.json covers every target but shard1.json is shard 1/3"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = fleet.run(&["report", "plan-all.json", "plan-all.json"], &[]);
     assert_eq!(code, 1);
     assert!(stderr.contains("shards overlap"), "{stderr}");
     let other = std::fs::read_to_string(fleet.dir.path().join("shard2.json"))

@@ -3,6 +3,7 @@
 
 mod apply;
 mod audit;
+mod completions;
 mod demo;
 mod import;
 mod plan;
@@ -138,6 +139,8 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Policy(args) => policy::policy(&ui, &config, args),
         Command::Demo => demo::demo(&ui).await,
         Command::Emulator(args) => demo::serve_emulator(args).await,
+        Command::Completions(args) => completions::completions(args),
+        Command::Man => completions::man(),
     }
 }
 

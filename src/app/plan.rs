@@ -26,7 +26,8 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     check_caller(&aws).await?;
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;
     let blocked = check_destinations(ui, &aws, &mut plan, args.preflight, concurrency).await;
-    let saved = SavedPlan::new(&plan, fleet, timestamp());
+    let mut saved = SavedPlan::new(&plan, fleet, timestamp());
+    saved.partition = args.filter.partition.map(Into::into);
     print_plan(&plan, &saved, args.format)?;
     append_step_summary(ui, &plan, &saved);
     ui.note_unreported(&plan.unreported_flags());
@@ -57,7 +58,13 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
 pub(super) fn print_plan(plan: &Plan, saved: &SavedPlan, format: PlanFormat) -> Result<()> {
     let mut out = anstream::stdout();
     match format {
-        PlanFormat::Human => render::human::plan(&mut out, plan)?,
+        PlanFormat::Human => {
+            if !saved.missing_shards.is_empty() {
+                let notice = render::partial_notice(&saved.missing_shards);
+                writeln!(out, "{}\n", render::paint(render::RED, notice))?;
+            }
+            render::human::plan(&mut out, plan)?;
+        }
         PlanFormat::Json => render::json::saved_plan(&mut out, saved)?,
         PlanFormat::Markdown => {
             let text =
@@ -73,6 +80,8 @@ fn source(saved: &SavedPlan) -> PlanSource<'_> {
         fleet_file: &saved.fleet_file,
         fleet_sha256: &saved.fleet_sha256,
         created_at: &saved.created_at,
+        partition: saved.partition,
+        missing_shards: &saved.missing_shards,
     }
 }
 

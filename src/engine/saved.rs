@@ -10,11 +10,13 @@ use super::ApiError;
 use super::destinations::{Resource, ResourcePlan, Step};
 use super::plan::{Action, Plan, PlanCounts, TargetPlan};
 use super::preflight::Finding;
+use super::select::Partition;
 use crate::fleet::{Account, AccountId, Fleet, Managed, Region, Settings, Target};
 use crate::logging::LoggingConfig;
 
-/// The version this build writes. Version 2 added `unreported_flags` and
-/// `null` flags in `before`; a version 1 plan reads as one without them.
+/// The version this build writes. Version 2 added `unreported_flags`,
+/// `null` flags in `before` and `partition`; a version 1 plan reads as one
+/// without them (unsharded).
 pub const FORMAT_VERSION: u32 = 2;
 
 /// The versions this build reads.
@@ -32,6 +34,15 @@ pub struct SavedPlan {
     /// The fleet version that wrote the plan.
     pub fleet_version: String,
     pub assume_role: AssumeRole,
+    /// The shard the plan covers (`plan --partition K/N`); `null` when it
+    /// covers every selected target. Version 2; a version 1 plan reads as
+    /// `null`.
+    #[serde(default)]
+    pub partition: Option<Shard>,
+    /// Only in a merge of an incomplete set of shards (`fleet report
+    /// --allow-partial`): the shards whose plans were missing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_shards: Vec<Shard>,
     pub summary: PlanCounts,
     pub targets: Vec<SavedTarget>,
     /// The managed destinations planned, each once (absent: none).
@@ -127,6 +138,153 @@ impl SavedDestination {
     }
 }
 
+/// Shard `index` of `count` (1-based), as `--partition K/N` selects it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl From<Partition> for Shard {
+    fn from(partition: Partition) -> Shard {
+        Shard {
+            index: partition.k,
+            count: partition.n,
+        }
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// Why saved plans cannot be merged as one set of shards.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ShardSetError {
+    #[error(
+        "{} missing: the plans given cover {} of {fleet_file}; pass the plan of every shard, or --allow-partial to render them marked as partial",
+        shard_list("shard", "shards", .missing),
+        shard_list("shard", "shards", .present)
+    )]
+    Missing {
+        fleet_file: String,
+        missing: Vec<Shard>,
+        present: Vec<Shard>,
+    },
+    #[error(
+        "{first} is shard {first_shard} but {second} is shard {second_shard}: plan every shard with the same N in --partition K/N"
+    )]
+    DifferentCounts {
+        first: String,
+        first_shard: Shard,
+        second: String,
+        second_shard: Shard,
+    },
+    #[error("shard {shard} is given twice: {first} and {second}")]
+    Twice {
+        shard: Shard,
+        first: String,
+        second: String,
+    },
+    #[error(
+        "{whole} covers every target but {sharded} is shard {shard}: merge either plans made without --partition or the plans of every shard"
+    )]
+    Mixed {
+        whole: String,
+        sharded: String,
+        shard: Shard,
+    },
+}
+
+/// `shard 2/3` or `shards 1/3, 3/3`.
+fn shard_list(one: &str, many: &str, shards: &[Shard]) -> String {
+    let list: Vec<String> = shards.iter().map(Shard::to_string).collect();
+    format!(
+        "{} {}",
+        if shards.len() == 1 { one } else { many },
+        list.join(", ")
+    )
+}
+
+/// The shards missing from a set of saved plans that are to be merged:
+/// empty when the plans are unsharded or every shard is there. A merged
+/// partial plan counts for the shards it has.
+pub fn missing_shards(plans: &[(&str, &SavedPlan)]) -> Result<Vec<Shard>, ShardSetError> {
+    let mut whole: Option<&str> = None;
+    let mut present: Vec<(Shard, &str)> = Vec::new();
+    for &(path, plan) in plans {
+        let shards: Vec<Shard> = match (plan.partition, plan.missing_shards.first()) {
+            (Some(shard), _) => vec![shard],
+            (None, Some(missing)) => (1..=missing.count)
+                .map(|index| Shard {
+                    index,
+                    count: missing.count,
+                })
+                .filter(|shard| !plan.missing_shards.contains(shard))
+                .collect(),
+            (None, None) => {
+                whole = Some(path);
+                continue;
+            }
+        };
+        for shard in shards {
+            if let Some(&(first_shard, first)) = present.first()
+                && first_shard.count != shard.count
+            {
+                return Err(ShardSetError::DifferentCounts {
+                    first: first.to_owned(),
+                    first_shard,
+                    second: path.to_owned(),
+                    second_shard: shard,
+                });
+            }
+            if let Some(&(_, first)) = present.iter().find(|(s, _)| *s == shard) {
+                return Err(ShardSetError::Twice {
+                    shard,
+                    first: first.to_owned(),
+                    second: path.to_owned(),
+                });
+            }
+            present.push((shard, path));
+        }
+    }
+    let Some(&(first_shard, sharded)) = present.first() else {
+        return Ok(Vec::new());
+    };
+    if let Some(whole) = whole {
+        return Err(ShardSetError::Mixed {
+            whole: whole.to_owned(),
+            sharded: sharded.to_owned(),
+            shard: first_shard,
+        });
+    }
+    let count = first_shard.count;
+    let mut have: Vec<Shard> = present.into_iter().map(|(shard, _)| shard).collect();
+    have.sort();
+    let missing: Vec<Shard> = (1..=count)
+        .map(|index| Shard { index, count })
+        .filter(|shard| !have.contains(shard))
+        .collect();
+    Ok(missing)
+}
+
+/// The error for an incomplete set, naming what is there and what is not.
+pub fn incomplete(fleet_file: &str, missing: Vec<Shard>) -> ShardSetError {
+    let count = missing.first().map_or(0, |s| s.count);
+    let present = (1..=count)
+        .map(|index| Shard { index, count })
+        .filter(|shard| !missing.contains(shard))
+        .collect();
+    ShardSetError::Missing {
+        fleet_file: fleet_file.to_owned(),
+        missing,
+        present,
+    }
+}
+
 /// The AssumeRole settings the plan was made with, so apply uses the same.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -206,6 +364,8 @@ impl SavedPlan {
                 external_id: fleet.settings.external_id.clone(),
                 session_name: fleet.settings.session_name.clone(),
             },
+            partition: None,
+            missing_shards: Vec::new(),
             summary: plan.counts(),
             targets: plan.targets.iter().map(SavedTarget::new).collect(),
             destinations: plan

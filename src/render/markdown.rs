@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::engine::saved::Shard;
 use crate::engine::{
     Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, TargetPlan, unified_diff,
 };
@@ -22,6 +23,16 @@ pub struct PlanSource<'a> {
     pub fleet_file: &'a str,
     pub fleet_sha256: &'a str,
     pub created_at: &'a str,
+    /// The shard the plan covers, if it is one.
+    pub partition: Option<Shard>,
+    /// The shards a merged plan lacks (`fleet report --allow-partial`).
+    pub missing_shards: &'a [Shard],
+}
+
+/// The hidden first line of a plan comment: the GitHub Action finds the
+/// comment of a fleet file by it, to edit that comment instead of adding one.
+pub fn comment_marker(fleet_file: &str) -> String {
+    format!("<!-- fleet: {} -->", fleet_file.replace("--", "- -"))
 }
 
 /// Targets that share one change, once account ids, names and regions are
@@ -262,11 +273,25 @@ fn render_group(group: &Group<'_>, with_diff: bool) -> String {
 pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
     let counts = plan.counts();
     let mut head = String::new();
+    let _ = writeln!(head, "{}", comment_marker(source.fleet_file));
     let _ = writeln!(
         head,
-        "### fleet plan: {} to create, {} to update, {} to delete\n",
-        counts.create, counts.update, counts.delete
+        "### fleet plan{}: {} to create, {} to update, {} to delete\n",
+        source
+            .partition
+            .map(|shard| format!(" (shard {shard})"))
+            .unwrap_or_default(),
+        counts.create,
+        counts.update,
+        counts.delete
     );
+    if !source.missing_shards.is_empty() {
+        let _ = writeln!(
+            head,
+            "> [!WARNING]\n> **{}.** Do not review this as the whole fleet: re-run the failed job.\n",
+            super::partial_notice(source.missing_shards)
+        );
+    }
     let _ = writeln!(
         head,
         "`{}` (sha256 `{}`), planned at {}\n",

@@ -28,6 +28,25 @@ pub(crate) fn paint(style: Style, text: impl std::fmt::Display) -> String {
     format!("{style}{text}{style:#}")
 }
 
+/// What every format says about a merge that lacks some shards.
+pub fn partial_notice(missing: &[crate::engine::saved::Shard]) -> String {
+    let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
+    format!(
+        "PARTIAL PLAN: {} {} missing (the plan job failed or saved no plan); the targets of {} are not in this plan",
+        if missing.len() == 1 {
+            "shard"
+        } else {
+            "shards"
+        },
+        list.join(", "),
+        if missing.len() == 1 {
+            "that shard"
+        } else {
+            "those shards"
+        },
+    )
+}
+
 /// What fleet says of a region that leaves flags out of Get, e.g. "ca-west-1
 /// does not report video_data_delivery_enabled; it is not compared there".
 pub fn unreported_note(unreported: &crate::engine::UnreportedFlags) -> String {

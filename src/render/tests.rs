@@ -48,6 +48,8 @@ fn source() -> super::markdown::PlanSource<'static> {
         fleet_file: "fleet.toml",
         fleet_sha256: "0123456789abcdef0123456789abcdef",
         created_at: "2026-11-25T00:00:00Z",
+        partition: None,
+        missing_shards: &[],
     }
 }
 
