@@ -297,7 +297,7 @@ async fn audit_reports_exactly_the_seeded_findings_in_every_format() {
     assert_eq!(
         doc["summary"],
         json!({
-            "targets": 3 * aws, "compliant": 7, "drift": 2, "missing": 1, "unmanaged": 1,
+            "targets": 3 * aws, "compliant": 7, "drift": 2, "destination_drift": 0, "missing": 1, "unmanaged": 1,
             "unlogged": 3 * aws - 11, "error": 0, "not_enabled": 0, "foreign_destination": 1,
             "no_s3_retention": 1, "no_large_data_bucket": 1,
             "findings": 3 * aws - 7, "warnings": 3
@@ -329,7 +329,7 @@ async fn audit_reports_exactly_the_seeded_findings_in_every_format() {
     assert_eq!(human.code, 2, "{}", human.stderr);
     assert_eq!(from_human(&human.stdout), expected, "{}", human.stdout);
     let counts = format!(
-        "Audit: {} targets: 7 compliant, 2 drift, 1 missing, 1 unmanaged, {} unlogged, 0 error; warnings: 1 foreign_destination, 1 no_s3_retention, 1 no_large_data_bucket.",
+        "Audit: {} targets: 7 compliant, 2 drift, 0 destination drift, 1 missing, 1 unmanaged, {} unlogged, 0 error; warnings: 1 foreign_destination, 1 no_s3_retention, 1 no_large_data_bucket.",
         3 * aws,
         3 * aws - 11
     );

@@ -412,6 +412,41 @@ async fn what_belongs_to_others_is_kept_and_what_fleet_owns_is_restored() {
         .send()
         .await
         .unwrap();
+    let audit = fleet(&["audit", "--format", "json"]);
+    assert_eq!(
+        audit.code, 2,
+        "a drifted destination is a finding\n{}",
+        audit.stderr
+    );
+    let doc: Value = serde_json::from_str(&audit.stdout).unwrap();
+    assert_eq!(doc["summary"]["destination_drift"], 1);
+    assert_eq!(
+        doc["summary"]["drift"], 0,
+        "the logging configuration itself is right"
+    );
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "destination_drift")
+        .unwrap();
+    assert_eq!(finding["target"], format!("{account}/{region}"));
+    assert!(
+        finding["detail"].as_str().unwrap().contains(&format!(
+            "bucket s3://{bucket} differs from what fleet keeps"
+        )),
+        "{finding}"
+    );
+    assert!(finding["diff"].as_str().unwrap().contains(SID), "{finding}");
+    let matrix = fleet(&["audit", "--format", "matrix"]);
+    assert!(matrix.stdout.contains("~ drift 1"), "{}", matrix.stdout);
+    let human = fleet(&["audit"]);
+    assert!(
+        human.stdout.contains("destination_drift (1)"),
+        "{}",
+        human.stdout
+    );
+
     let plan = fleet(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
     assert!(
@@ -437,6 +472,8 @@ async fn what_belongs_to_others_is_kept_and_what_fleet_owns_is_restored() {
     assert!(statement(&policy, SID).is_some());
     let again = fleet(&["plan", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    let audit = fleet(&["audit"]);
+    assert_eq!(audit.code, 0, "restored: compliant\n{}", audit.stdout);
 }
 
 #[test]

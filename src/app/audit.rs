@@ -39,7 +39,9 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
         scope.len()
     ));
     let bar = render::progress::Bar::new("auditing", ui.quiet);
-    let report = audit::audit_targets(&aws, scope, concurrency, &bar).await;
+    let mut report = audit::audit_targets(&aws, scope, concurrency, &bar).await;
+    let bar = render::progress::Bar::new("destinations", ui.quiet);
+    report.check_destinations(&aws, concurrency, &bar).await;
 
     let created_at = timestamp();
     let source = AuditSource {

@@ -253,6 +253,17 @@ pub struct TargetAudit {
     pub status: Status,
     /// Best practices the live configuration breaks.
     pub warnings: Vec<Warning>,
+    /// Managed destinations of the target that differ from what fleet keeps.
+    pub destination_drift: Vec<DestinationDrift>,
+}
+
+/// A managed destination that drifted (or is gone), with the diff of what
+/// fleet keeps of it, or that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DestinationDrift {
+    pub label: String,
+    pub diff: String,
+    pub error: Option<ApiError>,
 }
 
 impl TargetAudit {
@@ -279,6 +290,7 @@ impl TargetAudit {
             live,
             status,
             warnings,
+            destination_drift: Vec::new(),
         }
     }
 
@@ -430,6 +442,8 @@ fn fields(config: Option<&LoggingConfig>) -> [(&'static str, Option<String>); 11
 pub enum FindingKind {
     Error,
     Drift,
+    /// A destination fleet manages differs from what fleet keeps of it.
+    DestinationDrift,
     Missing,
     Unmanaged,
     Unlogged,
@@ -439,9 +453,10 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 8] = [
+    pub const ALL: [FindingKind; 9] = [
         FindingKind::Error,
         FindingKind::Drift,
+        FindingKind::DestinationDrift,
         FindingKind::Missing,
         FindingKind::Unmanaged,
         FindingKind::Unlogged,
@@ -454,6 +469,7 @@ impl FindingKind {
         match self {
             FindingKind::Error => "error",
             FindingKind::Drift => "drift",
+            FindingKind::DestinationDrift => "destination_drift",
             FindingKind::Missing => "missing",
             FindingKind::Unmanaged => "unmanaged",
             FindingKind::Unlogged => "unlogged",
@@ -467,6 +483,7 @@ impl FindingKind {
         match self {
             FindingKind::Error => Severity::Error,
             FindingKind::Drift
+            | FindingKind::DestinationDrift
             | FindingKind::Missing
             | FindingKind::Unmanaged
             | FindingKind::Unlogged => Severity::Finding,
@@ -519,15 +536,17 @@ pub struct Finding<'a> {
     pub kind: FindingKind,
     pub audit: &'a TargetAudit,
     pub detail: String,
+    /// The drifted destination, for a destination drift finding.
+    pub destination: Option<&'a DestinationDrift>,
 }
 
 impl Finding<'_> {
     /// The diff for a drift finding, empty for the others.
     pub fn diff(&self) -> String {
-        if self.kind == FindingKind::Drift {
-            self.audit.diff()
-        } else {
-            String::new()
+        match (self.kind, self.destination) {
+            (FindingKind::Drift, _) => self.audit.diff(),
+            (FindingKind::DestinationDrift, Some(drift)) => drift.diff.clone(),
+            _ => String::new(),
         }
     }
 }
@@ -538,6 +557,8 @@ pub struct AuditCounts {
     pub targets: usize,
     pub compliant: usize,
     pub drift: usize,
+    /// Managed destinations (per target using them) that drifted.
+    pub destination_drift: usize,
     pub missing: usize,
     pub unmanaged: usize,
     pub unlogged: usize,
@@ -552,7 +573,7 @@ pub struct AuditCounts {
 impl AuditCounts {
     /// Targets that differ from the fleet file.
     pub fn findings(&self) -> usize {
-        self.drift + self.missing + self.unmanaged + self.unlogged
+        self.drift + self.destination_drift + self.missing + self.unmanaged + self.unlogged
     }
 
     pub fn warnings(&self) -> usize {
@@ -563,6 +584,7 @@ impl AuditCounts {
         match kind {
             FindingKind::Error => self.error,
             FindingKind::Drift => self.drift,
+            FindingKind::DestinationDrift => self.destination_drift,
             FindingKind::Missing => self.missing,
             FindingKind::Unmanaged => self.unmanaged,
             FindingKind::Unlogged => self.unlogged,
@@ -604,6 +626,7 @@ impl AuditReport {
                 Status::Error => counts.error += 1,
                 Status::NotEnabled => counts.not_enabled += 1,
             }
+            counts.destination_drift += audit.destination_drift.len();
             for warning in &audit.warnings {
                 match warning.kind {
                     WarningKind::ForeignDestination => counts.foreign_destination += 1,
@@ -623,6 +646,48 @@ impl AuditReport {
         }))
     }
 
+    /// Reads the managed destinations of the managed targets (each once)
+    /// and records, on every target using one, those that drifted.
+    pub async fn check_destinations<A: super::destinations::ManagedApi>(
+        &mut self,
+        api: &A,
+        concurrency: usize,
+        progress: &dyn Progress,
+    ) {
+        let managed: Vec<usize> = self
+            .targets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.scope.managed && !t.target().managed.is_empty())
+            .map(|(i, _)| i)
+            .collect();
+        let targets: Vec<&Target> = managed.iter().map(|i| self.targets[*i].target()).collect();
+        let plans =
+            super::destinations::plan_destinations(api, &targets, concurrency, progress).await;
+        for plan in plans {
+            let drift = match &plan.before {
+                Err(err) => Some(DestinationDrift {
+                    label: plan.desired.resource.label(),
+                    diff: String::new(),
+                    error: Some(err.clone()),
+                }),
+                Ok(_) if plan.is_change() => Some(DestinationDrift {
+                    label: plan.desired.resource.label(),
+                    diff: plan.diff(),
+                    error: None,
+                }),
+                Ok(_) => None,
+            };
+            if let Some(drift) = drift {
+                for user in &plan.targets {
+                    self.targets[managed[*user]]
+                        .destination_drift
+                        .push(drift.clone());
+                }
+            }
+        }
+    }
+
     /// Every finding, grouped by kind in [`FindingKind::ALL`] order, each
     /// group in scope order.
     pub fn findings(&self) -> Vec<Finding<'_>> {
@@ -633,6 +698,22 @@ impl AuditReport {
                     kind,
                     audit,
                     detail: audit.detail(),
+                    destination: None,
+                });
+            }
+            for drift in &audit.destination_drift {
+                findings.push(Finding {
+                    kind: FindingKind::DestinationDrift,
+                    audit,
+                    detail: match &drift.error {
+                        Some(err) => format!("{} cannot be read: {err}", drift.label),
+                        None => format!(
+                            "{} differs from what fleet keeps of it (profile `{}`)",
+                            drift.label,
+                            audit.target().profile
+                        ),
+                    },
+                    destination: Some(drift),
                 });
             }
             for warning in &audit.warnings {
@@ -640,6 +721,7 @@ impl AuditReport {
                     kind: FindingKind::of_warning(warning.kind),
                     audit,
                     detail: warning.detail.clone(),
+                    destination: None,
                 });
             }
         }

@@ -31,6 +31,9 @@ fn meaning(kind: FindingKind) -> &'static str {
     match kind {
         FindingKind::Error => "could not be read",
         FindingKind::Drift => "differs from its profile",
+        FindingKind::DestinationDrift => {
+            "a destination fleet manages differs from what fleet keeps"
+        }
         FindingKind::Missing => "its profile logs, but nothing is set",
         FindingKind::Unmanaged => "logs, but the fleet file does not manage it",
         FindingKind::Unlogged => "no logging, and the fleet file does not manage it",
@@ -69,11 +72,12 @@ fn profile_cell(finding: &Finding<'_>) -> String {
 /// `10 targets: 1 compliant, 2 drift, …; warnings: …`.
 fn counts_line(counts: &AuditCounts) -> String {
     format!(
-        "{} target{}: {} compliant, {} drift, {} missing, {} unmanaged, {} unlogged, {} error; warnings: {} foreign_destination, {} no_s3_retention, {} no_large_data_bucket.{}",
+        "{} target{}: {} compliant, {} drift, {} destination drift, {} missing, {} unmanaged, {} unlogged, {} error; warnings: {} foreign_destination, {} no_s3_retention, {} no_large_data_bucket.{}",
         counts.targets,
         if counts.targets == 1 { "" } else { "s" },
         counts.compliant,
         counts.drift,
+        counts.destination_drift,
         counts.missing,
         counts.unmanaged,
         counts.unlogged,
@@ -411,6 +415,8 @@ struct Summary {
     targets: usize,
     compliant: usize,
     drift: usize,
+    /// Managed destinations that drifted, counted per target using them.
+    destination_drift: usize,
     missing: usize,
     unmanaged: usize,
     unlogged: usize,
@@ -452,6 +458,8 @@ struct JsonTarget<'a> {
     desired: Option<&'a LoggingConfig>,
     /// The flags AWS left out of Get here (`null` in `live`): not compared.
     unreported_flags: Vec<&'static str>,
+    /// The managed destinations of the target that drifted.
+    destination_drift: Vec<&'a str>,
     warnings: Vec<WarningKind>,
     error: Option<&'a ApiError>,
 }
@@ -473,6 +481,7 @@ pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>)
             targets: counts.targets,
             compliant: counts.compliant,
             drift: counts.drift,
+            destination_drift: counts.destination_drift,
             missing: counts.missing,
             unmanaged: counts.unmanaged,
             unlogged: counts.unlogged,
@@ -497,7 +506,8 @@ pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>)
                     region: target.region.as_str(),
                     profile: f.audit.scope.profile(),
                     detail: f.detail.clone(),
-                    diff: (f.kind == FindingKind::Drift).then(|| f.diff()),
+                    diff: matches!(f.kind, FindingKind::Drift | FindingKind::DestinationDrift)
+                        .then(|| f.diff()),
                     error: if f.kind == FindingKind::Error {
                         f.audit.live.as_ref().err()
                     } else {
@@ -526,6 +536,11 @@ pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>)
                         Ok(Some(live)) => live.unreported_flags(),
                         _ => Vec::new(),
                     },
+                    destination_drift: audit
+                        .destination_drift
+                        .iter()
+                        .map(|d| d.label.as_str())
+                        .collect(),
                     warnings: audit.warnings.iter().map(|w| w.kind).collect(),
                     error: audit.live.as_ref().err(),
                 }

@@ -76,7 +76,7 @@ async fn human_audit_when_compliant() {
     super::audit::human(&mut out, &report, false).unwrap();
     insta::assert_snapshot!(plain(out), @r"
     Compliant. Every target matches its profile.
-    Audit: 1 target: 1 compliant, 0 drift, 0 missing, 0 unmanaged, 0 unlogged, 0 error; warnings: 0 foreign_destination, 0 no_s3_retention, 0 no_large_data_bucket.
+    Audit: 1 target: 1 compliant, 0 drift, 0 destination drift, 0 missing, 0 unmanaged, 0 unlogged, 0 error; warnings: 0 foreign_destination, 0 no_s3_retention, 0 no_large_data_bucket.
     ");
 }
 
@@ -144,7 +144,7 @@ async fn json_audit_schema() {
     assert_eq!(
         doc["summary"],
         serde_json::json!({
-            "targets": 8, "compliant": 1, "drift": 2, "missing": 1, "unmanaged": 1,
+            "targets": 8, "compliant": 1, "drift": 2, "destination_drift": 0, "missing": 1, "unmanaged": 1,
             "unlogged": 2, "error": 1, "not_enabled": 0, "foreign_destination": 1, "no_s3_retention": 1,
             "no_large_data_bucket": 1, "findings": 6, "warnings": 3
         })

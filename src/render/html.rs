@@ -198,11 +198,14 @@ pub fn report(report: &AuditReport, source: &HtmlSource<'_>) -> String {
                     .push_str("<td class=\"c out\" data-k=\"out\" title=\"not in scope\">·</td>"),
                 Some(audit) => {
                     let detail = audit.detail();
-                    let text = match (&audit.live, audit.status) {
+                    let mut text = match (&audit.live, audit.status) {
                         (Err(err), _) => format!("{}: {}", err.code, err.message),
                         (_, Status::Drift) => audit.diff(),
                         _ => String::new(),
                     };
+                    for drift in &audit.destination_drift {
+                        text.push_str(&drift.diff);
+                    }
                     // The tooltip is filled in from the details on hover: a
                     // title per cell would double the size of a large report.
                     let _ = write!(

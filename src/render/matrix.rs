@@ -121,7 +121,7 @@ impl<'r> Grid<'r> {
         let bad = |a: &str, r: &str| {
             by_name
                 .get(&(a.to_owned(), r.to_owned()))
-                .is_some_and(|t| Cell::of(t.status).is_finding())
+                .is_some_and(|t| Cell::of(t.status).is_finding() || !t.destination_drift.is_empty())
         };
         let account_score: HashMap<String, usize> = accounts
             .iter()
@@ -154,8 +154,14 @@ impl<'r> Grid<'r> {
     }
 
     pub fn cell(&self, row: usize, column: usize) -> Cell {
-        self.audit(row, column)
-            .map_or(Cell::NotInScope, |a| Cell::of(a.status))
+        self.audit(row, column).map_or(Cell::NotInScope, |a| {
+            // A target that logs as it should, to a destination that drifted.
+            if a.status == Status::Compliant && !a.destination_drift.is_empty() {
+                Cell::Drift
+            } else {
+                Cell::of(a.status)
+            }
+        })
     }
 
     fn row_findings(&self, row: usize) -> usize {

@@ -29,6 +29,10 @@ fn description(kind: FindingKind) -> (&'static str, &'static str) {
             "Logging differs from its profile",
             "The live model invocation logging configuration differs from the profile the fleet file assigns (or logs although the profile has enabled = false). Someone changed it outside fleet; `fleet plan` shows the diff and `fleet apply` restores the profile.",
         ),
+        FindingKind::DestinationDrift => (
+            "A managed destination drifted",
+            "A bucket, log group or role that the fleet file says fleet keeps differs from what fleet keeps of it (fleet's policy statement removed or changed, a retention changed, the role's trust changed) or is gone. Until it is restored, logs may not be delivered. `fleet plan` shows the diff and `fleet apply` restores it, keeping everything fleet does not own.",
+        ),
         FindingKind::Missing => (
             "Logging is missing",
             "The fleet file says this account and region must log Bedrock model invocations, and nothing is configured. Run `fleet apply`.",
