@@ -325,6 +325,11 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = PreflightMode::Warn)]
     pub preflight: PreflightMode,
 
+    /// Record in the saved plan that its changes that weaken logging were
+    /// reviewed and may be applied under `[fleet] protect = true`.
+    #[arg(long)]
+    pub allow_weakening: bool,
+
     #[command(flatten)]
     pub filter: FilterArgs,
 
@@ -351,6 +356,11 @@ pub struct ApplyArgs {
     /// plan file; a saved plan carries the findings of its plan).
     #[arg(long, value_enum, default_value_t = PreflightMode::Warn)]
     pub preflight: PreflightMode,
+
+    /// Apply changes that weaken logging although `[fleet] protect = true`
+    /// (without a plan file; a saved plan applies what was reviewed).
+    #[arg(long)]
+    pub allow_weakening: bool,
 
     #[command(flatten)]
     pub filter: FilterArgs,

@@ -99,7 +99,7 @@ async fn shards_cover_the_fleet_once_merge_into_one_report_and_apply_to_the_same
     let whole: Value = serde_json::from_str(&whole).unwrap();
     assert_eq!(
         whole["summary"],
-        json!({"create": 11, "update": 3, "delete": 1, "unchanged": 3, "failed": 0})
+        json!({"create": 11, "update": 3, "delete": 1, "unchanged": 3, "failed": 0, "weakening": 1})
     );
 
     let mut shard_targets = Vec::new();

@@ -111,7 +111,8 @@ async fn put_then_get_round_trips_every_field() {
     put_config(&client, full.clone()).await;
     assert_eq!(get_config(&client).await, Some(full.clone()));
 
-    // Put replaces the whole configuration.
+    // Put replaces the whole configuration; the seed stores the flags it
+    // leaves out as AWS does (true).
     put_config(
         &client,
         LoggingConfig::builder().text_data_delivery_enabled(false),
@@ -122,6 +123,10 @@ async fn put_then_get_round_trips_every_field() {
         Some(
             LoggingConfig::builder()
                 .text_data_delivery_enabled(false)
+                .image_data_delivery_enabled(true)
+                .embedding_data_delivery_enabled(true)
+                .video_data_delivery_enabled(true)
+                .audio_data_delivery_enabled(true)
                 .build()
         )
     );

@@ -29,7 +29,7 @@ async fn a_plan_made_stale_behind_its_back_writes_nothing() {
     assert_eq!(saved["format_version"], 2);
     assert_eq!(
         saved["summary"],
-        json!({"create": 4, "update": 1, "delete": 1, "unchanged": 3, "failed": 0})
+        json!({"create": 4, "update": 1, "delete": 1, "unchanged": 3, "failed": 0, "weakening": 2})
     );
     assert_eq!(saved["targets"].as_array().unwrap().len(), 9);
     assert_eq!(saved["fleet_sha256"].as_str().unwrap().len(), 64);

@@ -97,6 +97,14 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
     if blocked {
         bail!("preflight found problems and --preflight strict is set; nothing was written");
     }
+    if refuse_weakening(
+        &mut out,
+        &plan,
+        resolved.fleet.settings.protect,
+        args.allow_weakening,
+    )? {
+        return Ok(Exit::Failure);
+    }
     let changes = plan.changes().count() + plan.destination_changes();
     resolved.note_discovered(ui, plan.targets.iter().map(|t| &t.target));
     let unreadable = plan.counts().failed + plan.destination_failures() + resolved.unresolved();
@@ -223,6 +231,9 @@ async fn apply_saved(
             target.target.id()
         )?;
     }
+    if refuse_weakening(&mut out, &plan, saved.protect, saved.allow_weakening)? {
+        return Ok(Exit::Failure);
+    }
     let bar = render::progress::Bar::new("destinations", ui.quiet);
     plan.destinations =
         destinations::plan_destinations(&aws, &plan.targets, concurrency, &bar).await;
@@ -260,6 +271,36 @@ async fn apply_saved(
     } else {
         Exit::Failure
     })
+}
+
+/// Under `[fleet] protect = true`, refuses a plan with changes that weaken
+/// logging unless they were allowed; says which and what each would lose.
+/// Returns whether it refused (nothing is written then).
+fn refuse_weakening(
+    out: &mut dyn Write,
+    plan: &Plan,
+    protect: bool,
+    allowed: bool,
+) -> Result<bool> {
+    let weakening = plan.weakening();
+    if !protect || allowed || weakening.is_empty() {
+        return Ok(false);
+    }
+    writeln!(
+        out,
+        "{} [fleet] protect = true, and {} target{} would log less:",
+        render::paint(render::RED, "refused:"),
+        weakening.len(),
+        if weakening.len() == 1 { "" } else { "s" }
+    )?;
+    for (target, losses) in &weakening {
+        writeln!(out, "  {}: {}", target.target.id(), losses.join("; "))?;
+    }
+    writeln!(
+        out,
+        "Nothing was written. If these changes are intended, apply with --allow-weakening, or review a plan made with `fleet plan --allow-weakening --out PLAN.json` and apply that."
+    )?;
+    Ok(true)
 }
 
 fn sha2_hex(bytes: &[u8]) -> String {

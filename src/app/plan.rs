@@ -28,6 +28,7 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     let blocked = check_destinations(ui, &aws, &mut plan, args.preflight, concurrency).await;
     let mut saved = SavedPlan::new(&plan, fleet, timestamp());
     saved.partition = args.filter.partition.map(Into::into);
+    saved.allow_weakening = args.allow_weakening;
     print_plan(&plan, &saved, args.format)?;
     append_step_summary(ui, &plan, &saved);
     ui.note_unreported(&plan.unreported_flags());

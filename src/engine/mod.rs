@@ -14,6 +14,7 @@ pub mod policy;
 pub mod preflight;
 pub mod saved;
 pub mod select;
+pub mod weaken;
 
 use std::fmt;
 use std::future::Future;

@@ -67,6 +67,17 @@ impl TargetPlan {
             .map(|live| Action::between(live.as_ref(), self.target.desired.as_ref()))
     }
 
+    /// What the planned change would lose (see [`super::weaken`]); empty for
+    /// a change that loses nothing, or a target that could not be read.
+    pub fn losses(&self) -> Vec<String> {
+        match &self.live {
+            Ok(live) if !configs_agree(live.as_ref(), self.target.desired.as_ref()) => {
+                super::weaken::losses(live.as_ref(), self.target.desired.as_ref())
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The unified diff from live to desired; empty when nothing changes or
     /// the target could not be read.
     pub fn diff(&self) -> String {
@@ -114,6 +125,13 @@ pub struct PlanCounts {
     pub delete: usize,
     pub unchanged: usize,
     pub failed: usize,
+    /// Changes that make a target log less (absent when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub weakening: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl PlanCounts {
@@ -141,8 +159,20 @@ impl Plan {
                 Some(Action::NoOp) => counts.unchanged += 1,
                 None => counts.failed += 1,
             }
+            if !target.losses().is_empty() {
+                counts.weakening += 1;
+            }
         }
         counts
+    }
+
+    /// The targets whose change makes them log less, with what each loses.
+    pub fn weakening(&self) -> Vec<(&TargetPlan, Vec<String>)> {
+        self.targets
+            .iter()
+            .map(|t| (t, t.losses()))
+            .filter(|(_, losses)| !losses.is_empty())
+            .collect()
     }
 
     /// Per region, the flags the live configurations read there leave out.

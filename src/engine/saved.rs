@@ -43,6 +43,13 @@ pub struct SavedPlan {
     /// --allow-partial`): the shards whose plans were missing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_shards: Vec<Shard>,
+    /// `[fleet] protect` when the plan was made.
+    #[serde(default)]
+    pub protect: bool,
+    /// Made with `--allow-weakening`: the reviewer saw and allowed the
+    /// changes that weaken logging, so `apply PLAN` applies them.
+    #[serde(default)]
+    pub allow_weakening: bool,
     pub summary: PlanCounts,
     pub targets: Vec<SavedTarget>,
     /// The managed destinations planned, each once (absent: none).
@@ -313,6 +320,9 @@ pub struct SavedTarget {
     /// The flags `before` leaves out: sent by apply, never compared.
     #[serde(default)]
     pub unreported_flags: Vec<String>,
+    /// What the change would lose; empty when it weakens nothing.
+    #[serde(default)]
+    pub weakens: Vec<String>,
     /// The configuration the profile asks for (`null`: none).
     pub after: Option<LoggingConfig>,
     pub diff: String,
@@ -366,6 +376,8 @@ impl SavedPlan {
             },
             partition: None,
             missing_shards: Vec::new(),
+            protect: fleet.settings.protect,
+            allow_weakening: false,
             summary: plan.counts(),
             targets: plan.targets.iter().map(SavedTarget::new).collect(),
             destinations: plan
@@ -408,6 +420,7 @@ impl SavedPlan {
             external_id: self.assume_role.external_id.clone(),
             session_name: self.assume_role.session_name.clone(),
             concurrency: None,
+            protect: self.protect,
         }
     }
 
@@ -493,6 +506,7 @@ impl SavedTarget {
             role_arn: target.account.role_arn.clone(),
             action: plan.action().map_or("failed", Action::as_str).to_owned(),
             before: plan.live.as_ref().ok().cloned().flatten(),
+            weakens: plan.losses(),
             unreported_flags: match &plan.live {
                 Ok(Some(live)) => live
                     .unreported_flags()

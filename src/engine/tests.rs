@@ -92,7 +92,9 @@ async fn plan_finds_each_action() {
             update: 1,
             delete: 1,
             unchanged: 1,
-            failed: 0
+            failed: 0,
+            // The update turns video off; the delete removes logging.
+            weakening: 2,
         }
     );
     let diff = plan.targets[0].diff();

@@ -220,6 +220,7 @@ impl<'f> Checker<'f> {
             }
             settings.external_id = fleet.external_id.map(Spanned::into_inner);
             settings.session_name = fleet.session_name.map(Spanned::into_inner);
+            settings.protect = fleet.protect.unwrap_or(false);
             if let Some(concurrency) = fleet.concurrency {
                 match usize::try_from(*concurrency.get_ref()) {
                     Ok(n) if n >= 1 => settings.concurrency = Some(n),

@@ -97,6 +97,9 @@ pub struct Settings {
     pub external_id: Option<String>,
     pub session_name: Option<String>,
     pub concurrency: Option<usize>,
+    /// `[fleet] protect = true`: apply refuses changes that weaken logging
+    /// unless `--allow-weakening` is given.
+    pub protect: bool,
 }
 
 /// A profile as declared, kept for `fleet policy` and import.

@@ -26,6 +26,7 @@ pub struct RawFleet {
     pub external_id: Option<Spanned<String>>,
     pub session_name: Option<Spanned<String>>,
     pub concurrency: Option<Spanned<i64>>,
+    pub protect: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

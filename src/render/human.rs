@@ -35,7 +35,8 @@ pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     }
     summary(out, &plan.counts())?;
     destination_summary(out, plan)?;
-    preflight_summary(out, plan)
+    preflight_summary(out, plan)?;
+    weakening(out, plan)
 }
 
 /// The managed destinations that change or could not be read, with the
@@ -176,6 +177,31 @@ pub fn summary(out: &mut dyn Write, counts: &PlanCounts) -> io::Result<()> {
         counts.unchanged,
         counts.failed
     )
+}
+
+/// `N targets will log less:` and what each would lose, last, where the
+/// eye lands.
+fn weakening(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let weakening = plan.weakening();
+    if weakening.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{}",
+        paint(
+            RED.bold(),
+            format!(
+                "{} target{} will log less:",
+                weakening.len(),
+                if weakening.len() == 1 { "" } else { "s" }
+            )
+        )
+    )?;
+    for (target, losses) in weakening {
+        writeln!(out, "  {}: {}", target.target.id(), losses.join("; "))?;
+    }
+    Ok(())
 }
 
 /// `Destinations: 2 to create, 1 to update, 0 unchanged, 0 failed.` when

@@ -107,13 +107,64 @@ fn groups(plan: &Plan) -> Vec<Group<'_>> {
     groups
 }
 
+/// The changes that weaken logging, first and loud: GitHub renders the
+/// `[!WARNING]` alert in red-amber. Identical losses (after turning ids and
+/// regions into placeholders) are grouped.
+fn weakening_section(out: &mut String, plan: &Plan, cap: usize) {
+    let weakening = plan.weakening();
+    if weakening.is_empty() {
+        return;
+    }
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (target, losses) in &weakening {
+        let t = &target.target;
+        let mut text = losses
+            .join("; ")
+            .replace(t.account.id.as_str(), "{account_id}");
+        if let Some(name) = &t.account.name {
+            text = replace_word(&text, name, "{account_name}");
+        }
+        text = replace_word(&text, t.region.as_str(), "{region}");
+        groups.entry(text).or_default().push(t.id().to_string());
+    }
+    let _ = writeln!(
+        out,
+        "> [!WARNING]\n> **{} target{} will log less.**",
+        weakening.len(),
+        if weakening.len() == 1 { "" } else { "s" }
+    );
+    for (losses, targets) in groups.iter().take(cap) {
+        let shown: Vec<String> = targets.iter().take(10).map(|t| format!("`{t}`")).collect();
+        let more = if targets.len() > 10 {
+            format!(" and {} more", targets.len() - 10)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "> - {}{more}: {}",
+            shown.join(", "),
+            escape_cell(losses)
+        );
+    }
+    if groups.len() > cap {
+        let left: usize = groups.values().skip(cap).map(Vec::len).sum();
+        let _ = writeln!(
+            out,
+            "> - and {left} more targets in {} more groups: every one is in the JSON plan artifact (`weakens`)",
+            groups.len() - cap
+        );
+    }
+    out.push('\n');
+}
+
 /// How many destination change groups a comment shows before it points to
 /// the JSON plan.
 const DESTINATION_GROUPS: usize = 20;
 
 /// Managed destinations that change, identical changes (after turning the
 /// account id and region into placeholders) grouped, each diff folded.
-fn destination_section(out: &mut String, plan: &Plan) {
+fn destination_section(out: &mut String, plan: &Plan, cap: usize) {
     let changing: Vec<&crate::engine::destinations::ResourcePlan> = plan
         .destinations
         .iter()
@@ -161,7 +212,7 @@ fn destination_section(out: &mut String, plan: &Plan) {
             .count(),
         changing.iter().filter(|d| d.before.is_err()).count(),
     );
-    for ((rank, text), labels) in groups.iter().take(DESTINATION_GROUPS) {
+    for ((rank, text), labels) in groups.iter().take(cap) {
         let verb = match rank {
             0 => "**cannot plan**",
             1 => "**create**",
@@ -184,11 +235,11 @@ fn destination_section(out: &mut String, plan: &Plan) {
             let _ = writeln!(out, "  {}", escape_cell(text));
         }
     }
-    if groups.len() > DESTINATION_GROUPS {
+    if groups.len() > cap {
         let _ = writeln!(
             out,
             "\n_{} more destination change groups in the JSON plan artifact._",
-            groups.len() - DESTINATION_GROUPS
+            groups.len() - cap
         );
     }
     out.push('\n');
@@ -299,12 +350,19 @@ pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
         &source.fleet_sha256[..source.fleet_sha256.len().min(12)],
         source.created_at
     );
+    // Sections that are always shown are capped in a limited comment.
+    let groups_shown = if limit == usize::MAX {
+        usize::MAX
+    } else {
+        DESTINATION_GROUPS
+    };
+    weakening_section(&mut head, plan, groups_shown);
     summary_table(&mut head, &counts);
     if counts.changes() == 0 && counts.failed == 0 {
         head.push_str("**No changes.** Every target matches its profile.\n");
     }
     unreported_notes(&mut head, &plan.unreported_flags());
-    destination_section(&mut head, plan);
+    destination_section(&mut head, plan, groups_shown);
 
     let mut failures = String::new();
     let failed: Vec<&TargetPlan> = plan.targets.iter().filter(|t| t.live.is_err()).collect();
