@@ -270,6 +270,16 @@ pub struct PolicyArgs {
     /// Expand placeholders for this region (needs --account).
     #[arg(long, value_name = "REGION", requires = "account")]
     pub region: Option<String>,
+
+    /// Print instead an Organizations service control policy that denies
+    /// changing or deleting the logging, and weakening the destinations
+    /// fleet manages, to every principal but fleet's roles.
+    #[arg(long, conflicts_with_all = ["account", "region"])]
+    pub scp: bool,
+
+    /// With --scp: a role name that may still change logging (break glass).
+    #[arg(long, value_name = "ROLE_NAME", requires = "scp")]
+    pub break_glass_role: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

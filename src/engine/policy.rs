@@ -217,3 +217,138 @@ pub fn profile_documents(
     }
     out
 }
+
+/// The most characters AWS Organizations accepts in a service control
+/// policy (whitespace counts, so the policy is printed compact).
+pub const SCP_LIMIT: usize = 5120;
+
+/// Placeholders become `*`: one SCP covers every account and region.
+fn wildcard(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                out.push('*');
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The longest common prefix of `values`, then `*`.
+fn common_prefix(values: &[String]) -> String {
+    let Some(first) = values.first() else {
+        return "*".to_owned();
+    };
+    let mut prefix = first.as_str();
+    for value in &values[1..] {
+        while !value.starts_with(prefix) {
+            prefix = &prefix[..prefix.len() - 1];
+        }
+    }
+    format!("{prefix}*")
+}
+
+/// A service control policy that denies changing or deleting Bedrock
+/// invocation logging, and weakening the destinations fleet manages, to
+/// every principal but fleet's roles (and a break-glass role). Returns the
+/// policy and whether resources had to be widened to fit [`SCP_LIMIT`].
+pub fn lock_scp(
+    fleet_roles: &[String],
+    break_glass: Option<&str>,
+    managed: &ManagedArns,
+) -> (Value, bool) {
+    let mut exempt: Vec<String> = fleet_roles
+        .iter()
+        .map(|name| format!("arn:*:iam::*:role/{name}"))
+        .collect();
+    if let Some(name) = break_glass {
+        exempt.push(format!("arn:*:iam::*:role/{name}"));
+    }
+    let condition = json!({ "ArnNotLike": { "aws:PrincipalArn": exempt } });
+    let resources = |arns: &[String]| -> Vec<String> {
+        let mut out: Vec<String> = arns.iter().map(|a| wildcard(a)).collect();
+        out.sort();
+        out.dedup();
+        out
+    };
+    let groups = [
+        (
+            "ProtectManagedLoggingBuckets",
+            vec![
+                "s3:DeleteBucket",
+                "s3:DeleteBucketPolicy",
+                "s3:PutBucketPolicy",
+                "s3:PutLifecycleConfiguration",
+                "s3:PutBucketOwnershipControls",
+                "s3:PutEncryptionConfiguration",
+            ],
+            resources(&managed.buckets),
+        ),
+        (
+            "ProtectManagedLoggingLogGroups",
+            vec![
+                "logs:DeleteLogGroup",
+                "logs:PutRetentionPolicy",
+                "logs:DeleteRetentionPolicy",
+                "logs:DisassociateKmsKey",
+            ],
+            resources(&managed.log_groups),
+        ),
+        (
+            "ProtectManagedLoggingRoles",
+            vec![
+                "iam:DeleteRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:PutRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:AttachRolePolicy",
+                "iam:DetachRolePolicy",
+            ],
+            resources(&managed.roles),
+        ),
+    ];
+    let build = |widen: bool| {
+        let mut statements = vec![json!({
+            "Sid": "ProtectBedrockInvocationLogging",
+            "Effect": "Deny",
+            "Action": [
+                "bedrock:PutModelInvocationLoggingConfiguration",
+                "bedrock:DeleteModelInvocationLoggingConfiguration"
+            ],
+            "Resource": "*",
+            "Condition": condition
+        })];
+        for (sid, actions, arns) in &groups {
+            if arns.is_empty() {
+                continue;
+            }
+            let resource = if widen {
+                json!(common_prefix(arns))
+            } else {
+                json!(arns)
+            };
+            statements.push(json!({
+                "Sid": sid,
+                "Effect": "Deny",
+                "Action": actions,
+                "Resource": resource,
+                "Condition": condition
+            }));
+        }
+        json!({ "Version": "2012-10-17", "Statement": statements })
+    };
+    let exact = build(false);
+    if exact.to_string().len() <= SCP_LIMIT {
+        return (exact, false);
+    }
+    (build(true), true)
+}
