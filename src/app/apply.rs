@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result, bail};
 
 use super::{
-    DEFAULT_CONCURRENCY, Exit, Ui, aws_options, check_caller, check_destinations, make_plan,
-    selected,
+    DEFAULT_CONCURRENCY, Exit, Ui, as_caller, aws_options, check_caller, check_destinations,
+    make_plan, permission_retry, select, selected,
 };
-use super::{Opened, open};
-use crate::aws::Aws;
+use super::{Opened, open_with};
+use crate::aws::{Aws, AwsOptions};
 use crate::cli::ApplyArgs;
 use crate::engine::saved::SavedPlan;
 use crate::engine::select::Selection;
@@ -82,12 +82,19 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
         aws,
         concurrency,
         resolved,
-    }) = open(ui, config, &args.aws).await?
+    }) = open_with(
+        ui,
+        config,
+        &args.aws,
+        Some(permission_retry(args.permission_retry)?),
+    )
+    .await?
     else {
         return Ok(Exit::Failure);
     };
     let targets = selected(ui, &resolved.fleet, &args.filter)?;
-    check_caller(&aws).await?;
+    let caller = check_caller(ui, &aws).await?;
+    let targets = as_caller(targets, &caller);
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;
     let blocked = check_destinations(ui, &aws, &mut plan, args.preflight, concurrency).await;
     render::human::plan(&mut out, &plan)?;
@@ -117,7 +124,15 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
             return Ok(Exit::Failure);
         }
     }
-    let ok = write_changes(ui, &aws, changes, concurrency, args.max_failures).await?;
+    let ok = write_changes(
+        ui,
+        &aws,
+        changes,
+        Vec::new(),
+        concurrency,
+        args.max_failures,
+    )
+    .await?;
     Ok(if ok && unreadable == 0 {
         Exit::Success
     } else {
@@ -125,10 +140,13 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
     })
 }
 
+/// Writes `changes` and prints what happened to each, `already_applied`
+/// (changes of a saved plan found done) included.
 pub(super) async fn write_changes(
     ui: &Ui,
     api: &impl LoggingApi,
     changes: Vec<TargetPlan>,
+    already_applied: Vec<TargetPlan>,
     concurrency: usize,
     max_failures: Option<usize>,
 ) -> Result<bool> {
@@ -138,7 +156,8 @@ pub(super) async fn write_changes(
         stop: stop_on_signal(),
     };
     let bar = render::progress::Bar::new("applying", ui.quiet);
-    let report = engine::apply_changes(api, changes, &options, &bar).await;
+    let mut report = engine::apply_changes(api, changes, &options, &bar).await;
+    report.add_already_applied(already_applied);
     render::human::apply(&mut anstream::stdout(), &report)?;
     if let Err(err) = render::markdown::append_step_summary(&render::markdown::apply(&report)) {
         ui.warn(&format!("cannot write the GitHub step summary: {err}"));
@@ -170,18 +189,22 @@ async fn apply_saved(
         &args.filter.excludes,
         args.filter.partition,
     )?;
-    plan.targets = selection.apply(plan.targets, |p| &p.target)?;
+    plan.targets = select(ui, &selection, plan.targets, |p| &p.target)?;
     let concurrency = args
         .aws
         .concurrency
         .map_or(DEFAULT_CONCURRENCY, |n| n as usize);
-    let aws = Aws::connect(aws_options(&args.aws, saved.settings())?).await;
-    check_caller(&aws).await?;
+    let options = AwsOptions {
+        permission_retry_window: permission_retry(args.permission_retry)?,
+        ..aws_options(ui, &args.aws, saved.settings())?
+    };
+    let aws = Aws::connect(options).await;
+    check_caller(ui, &aws).await?;
     let bar = render::progress::Bar::new("checking", ui.quiet);
-    let stale = engine::check_stale(&aws, &plan.targets, concurrency, &bar).await;
+    let recheck = engine::check_stale(&aws, &plan.targets, concurrency, &bar).await;
     let mut out = anstream::stdout();
-    if !stale.is_empty() {
-        render::human::stale(&mut out, &stale)?;
+    if !recheck.stale.is_empty() {
+        render::human::stale(&mut out, &recheck, &shown)?;
         return Ok(Exit::Failure);
     }
     let unplanned: Vec<&TargetPlan> = plan.targets.iter().filter(|t| t.live.is_err()).collect();
@@ -193,8 +216,12 @@ async fn apply_saved(
             target.target.id()
         )?;
     }
-    let changes: Vec<TargetPlan> = plan.changes().cloned().collect();
-    if changes.is_empty() {
+    let changes: Vec<TargetPlan> = plan
+        .changes()
+        .filter(|change| !recheck.is_already_applied(change))
+        .cloned()
+        .collect();
+    if changes.is_empty() && recheck.already_applied.is_empty() {
         render::human::summary(&mut out, &plan.counts())?;
         return Ok(if unplanned.is_empty() {
             Exit::Success
@@ -202,7 +229,15 @@ async fn apply_saved(
             Exit::Failure
         });
     }
-    let ok = write_changes(ui, &aws, changes, concurrency, args.max_failures).await?;
+    let ok = write_changes(
+        ui,
+        &aws,
+        changes,
+        recheck.already_applied,
+        concurrency,
+        args.max_failures,
+    )
+    .await?;
     Ok(if ok && unplanned.is_empty() {
         Exit::Success
     } else {

@@ -2,8 +2,10 @@
 //! credentials and one Bedrock client per account, the region set per call,
 //! and retry state per account × region.
 
+mod attempts;
 mod convert;
 mod destinations;
+mod errors;
 mod organizations;
 
 use std::collections::HashMap;
@@ -21,7 +23,8 @@ use tokio::sync::OnceCell;
 use crate::engine::{ApiError, Location, LoggingApi};
 use crate::fleet::{AccountId, Settings};
 use crate::logging::LoggingConfig;
-pub use convert::api_error;
+pub use attempts::{Retry, RetryLog, RetryTotals, Setback};
+pub use errors::{CONNECTION_ERROR, NO_CREDENTIALS, NOT_SERVED, api_error};
 pub use organizations::Discoverer;
 
 /// How fleet talks to AWS.
@@ -41,6 +44,8 @@ pub struct AwsOptions {
     /// not yet propagated) keeps being retried.
     pub permission_retry_window: Duration,
     pub settings: Settings,
+    /// Where the attempts of every Bedrock call are counted.
+    pub retry_log: Arc<RetryLog>,
 }
 
 impl Default for AwsOptions {
@@ -54,6 +59,7 @@ impl Default for AwsOptions {
             max_attempts: 8,
             permission_retry_window: Duration::from_secs(120),
             settings: Settings::default(),
+            retry_log: Arc::default(),
         }
     }
 }
@@ -74,7 +80,10 @@ pub struct Aws {
     sts: aws_sdk_sts::Client,
     settings: Settings,
     permission_retry_window: Duration,
+    retry_log: Arc<RetryLog>,
     caller: OnceCell<Result<AccountId, ApiError>>,
+    /// The cause chain of the caller's identity failure, for `-v`.
+    caller_causes: Mutex<Vec<String>>,
     sessions: Mutex<HashMap<AccountId, SessionCell>>,
 }
 
@@ -123,7 +132,9 @@ impl Aws {
             base,
             settings: options.settings,
             permission_retry_window: options.permission_retry_window,
+            retry_log: options.retry_log,
             caller: OnceCell::new(),
+            caller_causes: Mutex::new(Vec::new()),
             sessions: Mutex::new(HashMap::new()),
         }
     }
@@ -133,12 +144,11 @@ impl Aws {
     pub async fn caller_account(&self) -> Result<AccountId, ApiError> {
         self.caller
             .get_or_init(|| async {
-                let identity = self
-                    .sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(api_error)?;
+                let identity = self.sts.get_caller_identity().send().await.map_err(|err| {
+                    *self.caller_causes.lock().expect("cause lock poisoned") =
+                        errors::cause_chain(&err);
+                    api_error(err)
+                })?;
                 identity
                     .account()
                     .and_then(AccountId::parse)
@@ -245,16 +255,70 @@ fn per_target(at: Location<'_>) -> aws_sdk_bedrock::config::Builder {
         )))
 }
 
+impl Aws {
+    /// `AWS_ENDPOINT_URL` (or the demo's endpoint), when one is set.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.base.endpoint_url()
+    }
+
+    /// Why [`Aws::caller_account`] failed, outermost cause first; empty when
+    /// it did not.
+    pub fn caller_causes(&self) -> Vec<String> {
+        self.caller_causes
+            .lock()
+            .expect("cause lock poisoned")
+            .clone()
+    }
+
+    /// The attempts of every Bedrock call so far.
+    pub fn retry_totals(&self) -> RetryTotals {
+        self.retry_log.totals()
+    }
+
+    /// A call's settings (see [`per_target`]) with an interceptor that counts
+    /// its attempts.
+    fn counted(
+        &self,
+        at: Location<'_>,
+        operation: &'static str,
+    ) -> (aws_sdk_bedrock::config::Builder, Counted) {
+        let call = Arc::new(attempts::CallAttempts::default());
+        let counter = attempts::AttemptCounter {
+            call: call.clone(),
+            run: self.retry_log.clone(),
+            target: format!("{}/{}", at.account_id, at.region),
+            operation,
+        };
+        (per_target(at).interceptor(counter), Counted(call))
+    }
+}
+
+/// The attempts of one call, to say how many a failure took.
+struct Counted(Arc<attempts::CallAttempts>);
+
+impl Counted {
+    fn failed<E>(
+        &self,
+        err: aws_sdk_bedrock::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+    ) -> ApiError
+    where
+        E: aws_sdk_bedrock::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        errors::after_attempts(api_error(err), self.0.attempts(), self.0.throttled())
+    }
+}
+
 impl LoggingApi for Aws {
     async fn get(&self, at: Location<'_>) -> Result<Option<LoggingConfig>, ApiError> {
         let client = self.client(at).await?;
+        let (config, call) = self.counted(at, "get");
         let output = client
             .get_model_invocation_logging_configuration()
             .customize()
-            .config_override(per_target(at))
+            .config_override(config)
             .send()
             .await
-            .map_err(api_error)?;
+            .map_err(|err| call.failed(err))?;
         Ok(output.logging_config().and_then(convert::from_sdk))
     }
 
@@ -264,14 +328,15 @@ impl LoggingApi for Aws {
         let started = Instant::now();
         let mut delay = Duration::from_secs(1);
         loop {
+            let (settings, call) = self.counted(at, "put");
             let result = client
                 .put_model_invocation_logging_configuration()
                 .logging_config(config.clone())
                 .customize()
-                .config_override(per_target(at))
+                .config_override(settings)
                 .send()
                 .await
-                .map_err(api_error);
+                .map_err(|err| call.failed(err));
             match result {
                 Ok(_) => return Ok(()),
                 // Right after a role or bucket policy is created, AWS may not
@@ -302,13 +367,14 @@ impl LoggingApi for Aws {
 
     async fn delete(&self, at: Location<'_>) -> Result<(), ApiError> {
         let client = self.client(at).await?;
+        let (config, call) = self.counted(at, "delete");
         client
             .delete_model_invocation_logging_configuration()
             .customize()
-            .config_override(per_target(at))
+            .config_override(config)
             .send()
             .await
-            .map_err(api_error)?;
+            .map_err(|err| call.failed(err))?;
         Ok(())
     }
 }

@@ -261,6 +261,7 @@ impl Discovery {
         let mut checker = Checker {
             file: &profiles.file,
             problems: Vec::new(),
+            fleet_regions_invalid: false,
         };
         match checker.expand(template, &vars, &mut HashSet::new()) {
             Some(config) => Ok(Some(config)),
@@ -474,7 +475,7 @@ impl Checker<'_> {
         let (spec, key) = match unit.regions {
             Some(raw) => (self.region_spec(raw, false), RegionKey::Unit),
             None => {
-                if default_regions.is_none() {
+                if default_regions.is_none() && !self.fleet_regions_invalid {
                     self.error(span.clone(), "this organizational unit entry has no regions")
                         .help("set regions = [...] or regions = \"enabled\" in [fleet] for every entry, or in this one");
                 }

@@ -26,6 +26,16 @@ pub(crate) fn paint(style: Style, text: impl std::fmt::Display) -> String {
     format!("{style}{text}{style:#}")
 }
 
+/// `1 account`, `2 accounts`: a count with its noun, plural when it is not
+/// one. For nouns whose plural adds an `s`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod audit_tests;
 #[cfg(test)]
