@@ -340,9 +340,13 @@ impl Checker<'_> {
         match raw.into_inner() {
             RawRegions::Word(word) if word == "enabled" => Some(RegionSpec::Enabled),
             RawRegions::Word(word) => {
+                let help = match Region::parse(&word) {
+                    Some(region) => format!("a list of one region is written regions = [\"{region}\"]; regions = \"enabled\" means every region enabled in the account"),
+                    None => "write regions = [\"us-east-1\", …], or regions = \"enabled\" for every region enabled in the account".to_owned(),
+                };
                 self.error(span, format!("`{word}` is not a list of regions"))
                     .label("expected a list or \"enabled\"")
-                    .help("write regions = [\"us-east-1\", …], or regions = \"enabled\" for every region enabled in the account");
+                    .help(help);
                 None
             }
             RawRegions::List(list) => {

@@ -1,0 +1,194 @@
+//! The command line as a user meets it: each command's --help states its
+//! own exit codes, write-only options stay off read-only commands, `demo -c`
+//! uses the file it is given, and an `--exclude` that matches nothing warns
+//! while a `--target` that matches nothing fails.
+
+mod emulated;
+mod support;
+
+use emulated::{Emulator, fleet_file};
+
+fn help(command: &str) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fleet"))
+        .args([command, "--help"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{command} --help");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The `Exit codes:` section of a help text.
+fn exit_codes(text: &str) -> &str {
+    let at = text
+        .find("Exit codes")
+        .unwrap_or_else(|| panic!("no exit codes in:\n{text}"));
+    &text[at..]
+}
+
+#[test]
+fn every_command_states_its_own_exit_codes() {
+    let expected = [
+        ("validate", "0  the file is valid"),
+        ("targets", "0  every target resolved"),
+        ("plan", "2  changes present, with --detailed-exitcode"),
+        ("apply", "0  every change applied and verified"),
+        ("audit", "1  some target could not be read (wins over 2)"),
+        ("show", "0  every target was read"),
+        ("import", "0  the fleet file was printed"),
+        ("report", "0  the plans were rendered"),
+        ("policy", "0  the documents were printed"),
+        ("demo", "0  plan → apply → plan converged"),
+    ];
+    for (command, line) in expected {
+        let text = help(command);
+        let codes = exit_codes(&text);
+        assert!(codes.contains(line), "{command}:\n{codes}");
+        // Written to fit: clap never has to wrap these lines.
+        for row in codes.lines() {
+            assert!(row.chars().count() < 80, "{command}: {row:?}");
+        }
+    }
+    let codes = exit_codes(&help("audit")).to_owned();
+    assert!(
+        codes.contains("0  compliant; best-practice warnings alone exit 0 without --strict"),
+        "{codes}"
+    );
+    assert!(
+        codes.contains("--strict, warnings never make exit 2; with --strict they do)"),
+        "{codes}"
+    );
+}
+
+#[test]
+fn write_only_options_are_not_offered_by_read_only_commands() {
+    assert!(help("apply").contains("--permission-retry"));
+    for command in ["plan", "audit", "show", "import", "targets"] {
+        assert!(
+            !help(command).contains("--permission-retry"),
+            "{command} --help"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = support::run_fleet(
+        "http://127.0.0.1:9",
+        dir.path(),
+        &["plan", "--permission-retry", "5"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("unexpected argument '--permission-retry'"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn demo_uses_the_fleet_file_given_with_c() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mine.toml"),
+        "[fleet]\nregions = [\"eu-west-1\"]\n\n[profiles.p.s3_config]\nbucket_name = \"mine-{account_id}-{region}\"\n\n[[accounts]]\nid = \"123456789012\"\nname = \"mine\"\nprofile = \"p\"\n",
+    )
+    .unwrap();
+    let run = support::run_fleet(
+        "http://127.0.0.1:9",
+        dir.path(),
+        &["-c", "mine.toml", "demo"],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("Fleet file: mine.toml."),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("applied mine/eu-west-1 (create)"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("prod/"), "{}", run.stdout);
+
+    // A file the emulator cannot resolve is refused, not silently replaced.
+    std::fs::write(
+        dir.path().join("ou.toml"),
+        "[fleet]\nregions = [\"eu-west-1\"]\nrole_name = \"r\"\n\n[profiles.p.s3_config]\nbucket_name = \"b-{account_id}\"\n\n[[organizational_units]]\nid = \"r-ab12\"\nprofile = \"p\"\n",
+    )
+    .unwrap();
+    let run = support::run_fleet("http://127.0.0.1:9", dir.path(), &["-c", "ou.toml", "demo"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("ou.toml has [[organizational_units]] or regions = \"enabled\""),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let run = support::run_fleet(
+        "http://127.0.0.1:9",
+        dir.path(),
+        &["-c", "nope.toml", "demo"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("fleet file nope.toml not found"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_built_in_demo_still_runs_without_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = support::run_fleet("http://127.0.0.1:9", dir.path(), &["demo"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("Fleet file: fleet.example.toml."),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn an_exclude_matching_nothing_warns_and_a_target_matching_nothing_fails() {
+    let emulator = Emulator::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        fleet_file(351_000_000_000, 1, &["us-east-1"]),
+    )
+    .unwrap();
+    let run = support::run_fleet(
+        &emulator.endpoint,
+        dir.path(),
+        &["plan", "--exclude", "departed/*", "--preflight", "off"],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: --exclude `departed/*` matches no target"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("Plan: 1 to create"), "{}", run.stdout);
+
+    let gets = emulator.stats()["requests"]["get"].clone();
+    let run = support::run_fleet(
+        &emulator.endpoint,
+        dir.path(),
+        &["plan", "--target", "departed/*"],
+    );
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: --target `departed/*` matches no target"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        emulator.stats()["requests"]["get"],
+        gets,
+        "nothing was read"
+    );
+}
