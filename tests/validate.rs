@@ -399,3 +399,24 @@ fn a_profile_no_target_uses_is_checked_too() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn values_of_the_wrong_type_do_not_hide_the_problems_after_them() {
+    let text = format!(
+        "{PROFILES}\n[[accounts]]\nid = 111111111111\nprofile = \"standard\"\n\n[[accounts]]\nid = \"222222222222\"\nprofle = \"standard\"\nname = 5\n"
+    );
+    let found = errors(&text);
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(
+        found[0].starts_with("fleet.toml:10:6: invalid type"),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].starts_with("fleet.toml:15:1: unknown field `profle`"),
+        "{found:#?}"
+    );
+    assert!(
+        found[2].starts_with("fleet.toml:16:8: invalid type"),
+        "{found:#?}"
+    );
+}
