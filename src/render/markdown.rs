@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use crate::engine::{
     Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, TargetPlan, unified_diff,
 };
+use crate::engine::preflight::Severity;
 use crate::fleet::Target;
 
 /// GitHub rejects comments longer than 65,536 characters.
@@ -216,10 +217,14 @@ pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
                 if rows <= PREFLIGHT_ROWS {
                     let _ = writeln!(
                         findings,
-                        "| `{}` | {} | {:?}: {} | {} |",
+                        "| `{}` | {} | {}: {} | {} |",
                         target.target.id(),
                         escape_cell(&finding.resource),
-                        finding.severity,
+                        match finding.severity {
+                            Severity::Problem => "problem",
+                            Severity::CannotCheck => "cannot check",
+                            Severity::Note => "note",
+                        },
                         escape_cell(&finding.problem),
                         escape_cell(&finding.fix)
                     );
