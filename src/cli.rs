@@ -176,11 +176,12 @@ pub struct AwsArgs {
 #[derive(Clone, Debug, Default, Args)]
 pub struct FilterArgs {
     /// Only targets matching this glob on ACCOUNT/REGION (repeatable;
-    /// `prod` alone means `prod/*`).
+    /// `prod` alone means `prod/*`); one that matches nothing is an error.
     #[arg(long = "target", value_name = "GLOB")]
     pub targets: Vec<String>,
 
-    /// Leave out targets matching this glob (repeatable).
+    /// Leave out targets matching this glob (repeatable); one that matches
+    /// nothing is a warning.
     #[arg(long = "exclude", value_name = "GLOB")]
     pub excludes: Vec<String>,
 

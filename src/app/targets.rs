@@ -40,9 +40,9 @@ impl Resolved {
             .filter(|t| self.resolution.source_of(t).is_some_and(|s| s.rule.enabled))
             .count();
         let mut line = format!(
-            "{} of {} targets came from discovery ({} under organizational units, {enabled} in enabled regions)",
+            "{} of {} came from discovery ({} under organizational units, {enabled} in enabled regions)",
             self.resolution.discovered(&covered),
-            covered.len(),
+            render::count(covered.len(), "target"),
             self.resolution.from_units(&covered),
         );
         if self.unresolved() > 0 {
