@@ -192,3 +192,46 @@ fn an_exclude_matching_nothing_warns_and_a_target_matching_nothing_fails() {
         "nothing was read"
     );
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let emulator = Emulator::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let regions = [
+        "us-east-1",
+        "us-east-2",
+        "us-west-2",
+        "eu-west-1",
+        "eu-central-1",
+    ];
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        fleet_file(352_000_000_000, 60, &regions),
+    )
+    .unwrap();
+    // 300 targets of JSON fill the pipe long before the plan is written.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fleet"));
+    support::sandbox_env(&mut cmd, &emulator.endpoint);
+    let mut child = cmd
+        .current_dir(dir.path())
+        .args(["plan", "--format", "json", "--preflight", "off"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "");
+}

@@ -156,7 +156,20 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Emulator(args) => demo::serve_emulator(args).await,
     };
     ui.retry_summary();
-    exit
+    match exit {
+        // `fleet plan | head`: the reader has what it wanted.
+        Err(err) if closed_stdout(&err) => Ok(Exit::Success),
+        exit => exit,
+    }
+}
+
+/// Whether an error is stdout closed by its reader.
+fn closed_stdout(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Loads the fleet file, printing its problems; `None` when it is invalid.

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::engine::preflight::Severity;
 use crate::engine::{
     Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, TargetPlan, unified_diff,
 };
-use crate::engine::preflight::Severity;
 use crate::fleet::Target;
 
 /// GitHub rejects comments longer than 65,536 characters.
