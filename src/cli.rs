@@ -72,6 +72,11 @@ Exit codes:
   0  the documents were printed
   1  a bad file, or no profile that logs matches --profile";
 
+const EMULATOR_EXIT: &str = "\
+Exit codes:
+  0  stopped by Ctrl-C or SIGTERM
+  1  it could not listen on --listen, or bad --fault rules";
+
 const DEMO_EXIT: &str = "\
 Exit codes:
   0  plan → apply → plan converged
@@ -144,6 +149,7 @@ pub enum Command {
     #[command(after_help = DEMO_EXIT)]
     Demo,
     /// Serve the local Bedrock + STS emulator.
+    #[command(after_help = EMULATOR_EXIT)]
     Emulator(EmulatorArgs),
 }
 

@@ -39,6 +39,7 @@ fn every_command_states_its_own_exit_codes() {
         ("report", "0  the plans were rendered"),
         ("policy", "0  the documents were printed"),
         ("demo", "0  plan → apply → plan converged"),
+        ("emulator", "0  stopped by Ctrl-C or SIGTERM"),
     ];
     for (command, line) in expected {
         let text = help(command);
