@@ -11,9 +11,14 @@ use aws_sdk_bedrock::config::Intercept;
 use aws_sdk_bedrock::config::interceptors::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
+use aws_sdk_bedrock::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::http::Response;
 use aws_smithy_types::config_bag::ConfigBag;
+
+use super::errors::{self, api_error};
+use crate::engine::{ApiError, Location};
 
 /// How one attempt ended, when it did not succeed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +105,7 @@ impl RetryLog {
 
 /// The attempts of one call so far.
 #[derive(Debug, Default)]
-pub(crate) struct CallAttempts {
+struct CallAttempts {
     attempts: AtomicU32,
     throttled: AtomicU32,
     /// How the last attempt ended.
@@ -108,12 +113,12 @@ pub(crate) struct CallAttempts {
 }
 
 impl CallAttempts {
-    pub(crate) fn attempts(&self) -> u32 {
+    fn attempts(&self) -> u32 {
         self.attempts.load(Ordering::Relaxed)
     }
 
     /// Whether any attempt was throttled.
-    pub(crate) fn throttled(&self) -> bool {
+    fn throttled(&self) -> bool {
         self.throttled.load(Ordering::Relaxed) > 0
     }
 }
@@ -121,10 +126,10 @@ impl CallAttempts {
 /// The interceptor of one call: counts its attempts into `call` and `run`.
 #[derive(Debug)]
 pub(crate) struct AttemptCounter {
-    pub(crate) call: Arc<CallAttempts>,
-    pub(crate) run: Arc<RetryLog>,
-    pub(crate) target: String,
-    pub(crate) operation: &'static str,
+    call: Arc<CallAttempts>,
+    run: Arc<RetryLog>,
+    target: String,
+    operation: &'static str,
 }
 
 impl Intercept for AttemptCounter {
@@ -183,5 +188,33 @@ impl Intercept for AttemptCounter {
         }
         *self.call.last.lock().expect("attempt lock poisoned") = setback;
         Ok(())
+    }
+}
+
+/// The interceptor for one call to `at`, and its count of attempts.
+pub(crate) fn count(
+    run: &Arc<RetryLog>,
+    at: Location<'_>,
+    operation: &'static str,
+) -> (AttemptCounter, Counted) {
+    let call = Arc::new(CallAttempts::default());
+    let counter = AttemptCounter {
+        call: call.clone(),
+        run: run.clone(),
+        target: format!("{}/{}", at.account_id, at.region),
+        operation,
+    };
+    (counter, Counted(call))
+}
+
+/// The attempts of one call, to say how many a failure took.
+pub(crate) struct Counted(Arc<CallAttempts>);
+
+impl Counted {
+    pub(crate) fn failed<E>(&self, err: SdkError<E, Response>) -> ApiError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        errors::after_attempts(api_error(err), self.0.attempts(), self.0.throttled())
     }
 }

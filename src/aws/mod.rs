@@ -24,7 +24,7 @@ use crate::engine::{ApiError, Location, LoggingApi};
 use crate::fleet::{AccountId, Settings};
 use crate::logging::LoggingConfig;
 pub use attempts::{Retry, RetryLog, RetryTotals, Setback};
-pub use errors::{CONNECTION_ERROR, NO_CREDENTIALS, NOT_SERVED, api_error};
+pub use errors::{CONNECTION_ERROR, NO_CREDENTIALS, api_error};
 pub use organizations::Discoverer;
 
 /// How fleet talks to AWS.
@@ -270,41 +270,15 @@ impl Aws {
             .clone()
     }
 
-    /// The attempts of every Bedrock call so far.
-    pub fn retry_totals(&self) -> RetryTotals {
-        self.retry_log.totals()
-    }
-
     /// A call's settings (see [`per_target`]) with an interceptor that counts
     /// its attempts.
     fn counted(
         &self,
         at: Location<'_>,
         operation: &'static str,
-    ) -> (aws_sdk_bedrock::config::Builder, Counted) {
-        let call = Arc::new(attempts::CallAttempts::default());
-        let counter = attempts::AttemptCounter {
-            call: call.clone(),
-            run: self.retry_log.clone(),
-            target: format!("{}/{}", at.account_id, at.region),
-            operation,
-        };
-        (per_target(at).interceptor(counter), Counted(call))
-    }
-}
-
-/// The attempts of one call, to say how many a failure took.
-struct Counted(Arc<attempts::CallAttempts>);
-
-impl Counted {
-    fn failed<E>(
-        &self,
-        err: aws_sdk_bedrock::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
-    ) -> ApiError
-    where
-        E: aws_sdk_bedrock::error::ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        errors::after_attempts(api_error(err), self.0.attempts(), self.0.throttled())
+    ) -> (aws_sdk_bedrock::config::Builder, attempts::Counted) {
+        let (counter, counted) = attempts::count(&self.retry_log, at, operation);
+        (per_target(at).interceptor(counter), counted)
     }
 }
 
