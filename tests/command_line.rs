@@ -236,3 +236,41 @@ fn a_closed_stdout_ends_quietly() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert_eq!(stderr, "");
 }
+
+/// `fleet ARGS` on a pseudo-terminal (util-linux `script`), outside CI.
+fn on_a_terminal(emulator: &Emulator, dir: &std::path::Path, args: &str) -> String {
+    let fleet = env!("CARGO_BIN_EXE_fleet");
+    let mut command = std::process::Command::new("script");
+    support::sandbox_env(&mut command, &emulator.endpoint);
+    let output = command
+        .env_remove("CI")
+        .current_dir(dir)
+        .args(["-qec", &format!("{fleet} {args}"), "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("util-linux script");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn verbose_lines_are_not_drawn_through_the_progress_bar() {
+    let emulator = Emulator::start(&["--latency-ms", "300"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        fleet_file(353_000_000_000, 2, &["us-east-1", "us-west-2"]),
+    )
+    .unwrap();
+    let screen = on_a_terminal(&emulator, dir.path(), "plan --preflight off");
+    assert!(
+        screen.contains("planning ["),
+        "a terminal gets a bar: {screen}"
+    );
+    let screen = on_a_terminal(&emulator, dir.path(), "-v plan --preflight off");
+    assert!(!screen.contains("planning ["), "{screen}");
+    assert!(
+        screen.contains("reading 4 targets, 64 at a time"),
+        "{screen}"
+    );
+}

@@ -155,7 +155,7 @@ pub(super) async fn write_changes(
         max_failures,
         stop: stop_on_signal(),
     };
-    let bar = render::progress::Bar::new("applying", ui.quiet);
+    let bar = render::progress::Bar::new("applying", ui.quiet || ui.verbose);
     let mut report = engine::apply_changes(api, changes, &options, &bar).await;
     report.add_already_applied(already_applied);
     render::human::apply(&mut anstream::stdout(), &report)?;
@@ -200,7 +200,7 @@ async fn apply_saved(
     };
     let aws = Aws::connect(options).await;
     check_caller(ui, &aws).await?;
-    let bar = render::progress::Bar::new("checking", ui.quiet);
+    let bar = render::progress::Bar::new("checking", ui.quiet || ui.verbose);
     let recheck = engine::check_stale(&aws, &plan.targets, concurrency, &bar).await;
     let mut out = anstream::stdout();
     if !recheck.stale.is_empty() {

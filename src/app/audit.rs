@@ -42,7 +42,7 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
         "reading {}, {concurrency} at a time",
         render::count(scope.len(), "target")
     ));
-    let bar = render::progress::Bar::new("auditing", ui.quiet);
+    let bar = render::progress::Bar::new("auditing", ui.quiet || ui.verbose);
     let report = audit::audit_targets(&aws, scope, concurrency, &bar).await;
 
     let created_at = timestamp();

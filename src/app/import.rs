@@ -54,7 +54,7 @@ pub(super) async fn import(ui: &Ui, args: ImportArgs) -> Result<Exit> {
         "reading {}, {concurrency} at a time",
         render::count(targets.len(), "target")
     ));
-    let bar = render::progress::Bar::new("importing", ui.quiet);
+    let bar = render::progress::Bar::new("importing", ui.quiet || ui.verbose);
     let reads = import::read_targets(&aws, targets, concurrency, &bar).await;
     let imported = match import::build(&request, &reads) {
         Ok(imported) => imported,

@@ -327,7 +327,7 @@ pub(crate) async fn make_plan(
     targets: Vec<Target>,
     concurrency: usize,
 ) -> Plan {
-    let bar = render::progress::Bar::new("planning", ui.quiet);
+    let bar = render::progress::Bar::new("planning", ui.quiet || ui.verbose);
     ui.note(&format!(
         "reading {}, {concurrency} at a time",
         render::count(targets.len(), "target")
@@ -385,7 +385,7 @@ pub(crate) async fn check_destinations(
     if mode == PreflightMode::Off {
         return false;
     }
-    let bar = render::progress::Bar::new("preflight", ui.quiet);
+    let bar = render::progress::Bar::new("preflight", ui.quiet || ui.verbose);
     let report = engine::preflight::preflight(aws, plan, concurrency, &bar).await;
     if !report.not_served.is_empty() {
         let services: Vec<String> = report.not_served.iter().map(ToString::to_string).collect();
