@@ -420,3 +420,24 @@ fn values_of_the_wrong_type_do_not_hide_the_problems_after_them() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn accounts_without_regions_anywhere_are_one_error() {
+    let mut text = String::from(
+        "[fleet]\nrole_name = \"r\"\n\n[profiles.p.s3_config]\nbucket_name = \"logs-{account_id}-{region}\"\n",
+    );
+    for i in 0..150 {
+        text.push_str(&format!(
+            "\n[[accounts]]\nid = \"{:012}\"\nprofile = \"p\"\n",
+            100_000_000_000u64 + i
+        ));
+    }
+    let found = errors(&text);
+    assert_eq!(
+        found,
+        [
+            "fleet.toml:7:1: 150 accounts have no regions (the accounts on lines 7, 11, 15, 19, 23, 27, 31, 35, 39, 43, …)"
+        ],
+        "{found:#?}"
+    );
+}

@@ -262,6 +262,7 @@ impl Discovery {
             file: &profiles.file,
             problems: Vec::new(),
             fleet_regions_invalid: false,
+            regionless_accounts: Vec::new(),
         };
         match checker.expand(template, &vars, &mut HashSet::new()) {
             Some(config) => Ok(Some(config)),

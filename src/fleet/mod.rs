@@ -83,6 +83,7 @@ pub fn parse(name: &str, text: String) -> Result<Loaded, FleetFileError> {
             .map(|err| syntax_problem(&file, err))
             .collect(),
         fleet_regions_invalid: false,
+        regionless_accounts: Vec::new(),
     };
     let fleet = checker.validate(raw, sha256);
     let mut problems = checker.problems;
@@ -148,6 +149,9 @@ struct Checker<'f> {
     problems: Vec<Problem>,
     /// `[fleet] regions` is set but invalid (already reported).
     fleet_regions_invalid: bool,
+    /// Accounts without regions while `[fleet]` has none either: one cause,
+    /// reported once.
+    regionless_accounts: Vec<Range<usize>>,
 }
 
 impl ProfileTemplate {
@@ -343,6 +347,7 @@ impl<'f> Checker<'f> {
             }
             accounts.push(account_model);
         }
+        self.report_regionless_accounts();
         // A profile no listed target uses (an OU's, or one kept for later)
         // is checked with example values, so its mistakes show today.
         let mut unexpanded: Vec<(&String, &ProfileTemplate)> = templates
@@ -376,6 +381,37 @@ impl<'f> Checker<'f> {
             targets,
             discovery: Arc::new(discovery),
         })
+    }
+
+    /// One error for every account that has no regions because `[fleet]`
+    /// has none: the fix is one line in `[fleet]`.
+    fn report_regionless_accounts(&mut self) {
+        let spans = std::mem::take(&mut self.regionless_accounts);
+        let Some(first) = spans.first().cloned() else {
+            return;
+        };
+        if spans.len() == 1 {
+            self.error(first, "this account has no regions")
+                .help("set regions = [...] in [fleet] for every account, or in this account");
+            return;
+        }
+        let lines: Vec<String> = spans
+            .iter()
+            .map(|span| self.file.line_col(span.start).0.to_string())
+            .collect();
+        let shown = if lines.len() > 10 {
+            format!("{}, …", lines[..10].join(", "))
+        } else {
+            lines.join(", ")
+        };
+        self.error(
+            first,
+            format!(
+                "{} accounts have no regions (the accounts on lines {shown})",
+                spans.len()
+            ),
+        )
+        .help("set regions = [...] in [fleet] for every account, or in each account");
     }
 
     fn regions(&mut self, regions: Spanned<Vec<Spanned<String>>>) -> Vec<Spanned<Region>> {
@@ -551,10 +587,8 @@ impl<'f> Checker<'f> {
             Some(raw) => (self.region_spec(raw.clone(), false), RegionKey::Account),
             None => {
                 if default_regions.is_none() && !self.fleet_regions_invalid {
-                    self.error(span.clone(), "this account has no regions")
-                        .help(
-                            "set regions = [...] in [fleet] for every account, or in this account",
-                        );
+                    // Reported once for all such accounts, after the loop.
+                    self.regionless_accounts.push(span.clone());
                 }
                 (default_regions.cloned(), RegionKey::Fleet)
             }
