@@ -8,28 +8,88 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::emulator::FaultRule;
 use crate::engine::select::Partition;
 
+// Exit codes, per command (DESIGN §3). Lines stay under 80 columns so that
+// clap does not wrap them in a usual terminal.
 const EXIT_CODES: &str = "\
+Exit codes (each command's --help says what its own mean):
+  0  success: valid, planned, applied, compliant, printed
+  1  an error: a bad file or arguments, a target that could not be read,
+     a write that failed; usage errors exit 1 too
+  2  `plan --detailed-exitcode`: changes present; `audit`: findings";
+
+const VALIDATE_EXIT: &str = "\
 Exit codes:
-  validate  0 valid               1 invalid
-  targets   0 all resolved        1 bad file, OU not listable, entries disagree, an account not resolved
-  plan      0 success             1 error (a target unreadable, bad file)   2 changes, with --detailed-exitcode
-  apply     0 all applied+verified 1 anything failed, was stale, or was not attempted
-  audit     0 compliant            1 some target could not be read            2 findings";
+  0  the file is valid
+  1  it is not (every problem is printed, with file:line:col), or it
+     cannot be read";
+
+const TARGETS_EXIT: &str = "\
+Exit codes:
+  0  every target resolved
+  1  a bad file, an organizational unit that cannot be listed, entries
+     that disagree, or an account that could not be resolved";
+
+const PLAN_EXIT: &str = "\
+Exit codes:
+  0  success: no changes, or changes without --detailed-exitcode
+  1  an error: a target could not be read, a bad file, AWS unreachable,
+     or problems with --preflight strict
+  2  changes present, with --detailed-exitcode";
+
+const APPLY_EXIT: &str = "\
+Exit codes:
+  0  every change applied and verified (with a saved plan, targets that
+     already equal the plan count as applied)
+  1  anything failed, was stale, not attempted or not verified, or the
+     apply was not approved; nothing is reported applied that was not";
+
+const AUDIT_EXIT: &str = "\
+Exit codes:
+  0  compliant; best-practice warnings alone exit 0 without --strict
+  1  some target could not be read (wins over 2), or a bad file
+  2  findings: drift, missing, unmanaged or unlogged regions (without
+     --strict, warnings never make exit 2; with --strict they do)";
+
+const SHOW_EXIT: &str = "\
+Exit codes:
+  0  every target was read
+  1  a target could not be read (it gets an `error`), or a bad file";
+
+const IMPORT_EXIT: &str = "\
+Exit codes:
+  0  the fleet file was printed
+  1  a target could not be read (then nothing is printed), or bad
+     arguments";
+
+const REPORT_EXIT: &str = "\
+Exit codes:
+  0  the plans were rendered
+  1  a plan cannot be read, plans that cannot be merged, or a plan with
+     targets that could not be read when it was made";
+
+const POLICY_EXIT: &str = "\
+Exit codes:
+  0  the documents were printed
+  1  a bad file, or no profile that logs matches --profile";
+
+const EMULATOR_EXIT: &str = "\
+Exit codes:
+  0  stopped by Ctrl-C or SIGTERM
+  1  it could not listen on --listen, or bad --fault rules";
+
+const DEMO_EXIT: &str = "\
+Exit codes:
+  0  plan → apply → plan converged
+  1  it did not, or -c names a file the demo cannot run";
 
 /// Keep Amazon Bedrock model invocation logging consistent across every
 /// account and region of an AWS organisation.
 #[derive(Debug, Parser)]
 #[command(name = "fleet", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
-    /// The fleet file.
-    #[arg(
-        short,
-        long,
-        global = true,
-        default_value = "fleet.toml",
-        value_name = "FILE"
-    )]
-    pub config: PathBuf,
+    /// The fleet file [default: fleet.toml].
+    #[arg(short, long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// When to colour output (NO_COLOR is honoured by `auto`).
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
@@ -57,27 +117,39 @@ pub enum ColorWhen {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the fleet file and print how many targets it manages; no network.
+    #[command(after_help = VALIDATE_EXIT)]
     Validate,
     /// List every target (account × region → profile) and where it came from,
     /// resolving organizational units and enabled regions.
+    #[command(after_help = TARGETS_EXIT)]
     Targets(TargetsArgs),
     /// Read every target and show what apply would change.
+    #[command(after_help = PLAN_EXIT)]
     Plan(PlanArgs),
     /// Write the targets that differ, from a fresh plan or a saved one.
+    #[command(after_help = APPLY_EXIT)]
     Apply(ApplyArgs),
     /// Report, org-wide, every region whose logging is missing, drifted or unmanaged.
+    #[command(after_help = AUDIT_EXIT)]
     Audit(AuditArgs),
     /// Print the live configuration of each target, named like the Terraform module's outputs.
+    #[command(after_help = SHOW_EXIT)]
     Show(ShowArgs),
     /// Read live configurations and print a fleet file for them on stdout.
+    #[command(after_help = IMPORT_EXIT)]
     Import(ImportArgs),
     /// Render saved plans, or merge the plans of several shards into one.
+    #[command(after_help = REPORT_EXIT)]
     Report(ReportArgs),
     /// Print the bucket policy, CloudWatch role policies and fleet's own role policy a profile needs.
+    #[command(after_help = POLICY_EXIT)]
     Policy(PolicyArgs),
-    /// Run plan → apply → plan on the built-in example against a local emulator.
+    /// Run plan → apply → plan against a local emulator: on the built-in
+    /// example, or on the fleet file given with -c.
+    #[command(after_help = DEMO_EXIT)]
     Demo,
     /// Serve the local Bedrock + STS emulator.
+    #[command(after_help = EMULATOR_EXIT)]
     Emulator(EmulatorArgs),
     /// Print the shell completion script for SHELL on stdout.
     Completions(CompletionsArgs),
@@ -130,22 +202,18 @@ pub struct AwsArgs {
     /// Seconds for one attempt of one call.
     #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
     pub attempt_timeout: f64,
-
-    /// Seconds to keep retrying a write that AWS rejects with "Failed to
-    /// validate permissions" (a new role or policy not yet propagated).
-    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
-    pub permission_retry: f64,
 }
 
 /// Which targets a command covers.
 #[derive(Clone, Debug, Default, Args)]
 pub struct FilterArgs {
     /// Only targets matching this glob on ACCOUNT/REGION (repeatable;
-    /// `prod` alone means `prod/*`).
+    /// `prod` alone means `prod/*`); one that matches nothing is an error.
     #[arg(long = "target", value_name = "GLOB")]
     pub targets: Vec<String>,
 
-    /// Leave out targets matching this glob (repeatable).
+    /// Leave out targets matching this glob (repeatable); one that matches
+    /// nothing is a warning.
     #[arg(long = "exclude", value_name = "GLOB")]
     pub excludes: Vec<String>,
 
@@ -206,7 +274,8 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
     pub format: AuditFormat,
 
-    /// Best-practice warnings are findings too (exit 2).
+    /// Best-practice warnings are findings too (exit 2); without it they are
+    /// reported but never change the exit code.
     #[arg(long)]
     pub strict: bool,
 
@@ -371,6 +440,11 @@ pub struct ApplyArgs {
     /// (without a plan file; a saved plan applies what was reviewed).
     #[arg(long)]
     pub allow_weakening: bool,
+
+    /// Seconds to keep retrying a write that AWS rejects with "Failed to
+    /// validate permissions" (a new role or policy not yet propagated).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub permission_retry: f64,
 
     #[command(flatten)]
     pub filter: FilterArgs,

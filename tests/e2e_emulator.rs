@@ -84,7 +84,9 @@ fn an_unreachable_endpoint_is_one_clear_error() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("cannot identify the caller (sts:GetCallerIdentity)"),
+        stderr.contains(&format!(
+            "cannot identify the caller at http://127.0.0.1:{port} (sts:GetCallerIdentity): cannot connect to the endpoint: connection refused"
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("nothing was read or written"), "{stderr}");

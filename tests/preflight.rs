@@ -269,6 +269,12 @@ async fn preflight_names_each_broken_destination_and_passes_a_correct_one() {
         "{human}"
     );
 
+    // The pull-request comment names severities in words, not Rust enum names.
+    let (code, markdown, _) = fleet(&["plan", "--format", "markdown"]);
+    assert_eq!(code, 0);
+    assert!(markdown.contains(" | problem: "), "{markdown}");
+    assert!(!markdown.contains("Problem:"), "{markdown}");
+
     let (code, _, stderr) = fleet(&["plan", "--preflight", "strict"]);
     assert_eq!(code, 1, "{stderr}");
     let (code, _, stderr) = fleet(&["apply", "--auto-approve", "--preflight", "strict"]);

@@ -54,7 +54,7 @@ fn a_valid_file_prints_the_number_of_targets() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         stdout,
-        "fleet.toml is valid: 3 targets in 2 accounts, 1 profiles.\n"
+        "fleet.toml is valid: 3 targets in 2 accounts, 1 profile.\n"
     );
 }
 
@@ -283,6 +283,161 @@ fn missing_file_is_a_clear_error() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
-            "cannot read fleet file fleet.toml",
+            "fleet file fleet.toml not found: give its path with -c FILE",
         ));
+}
+
+#[test]
+fn counts_are_plural_correct() {
+    let text = format!(
+        "{PROFILES}\n[[accounts]]\nid = \"111111111111\"\nprofile = \"standard\"\nregions = [\"us-east-1\"]\n"
+    );
+    let (code, stdout, stderr) = validate(&text);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "fleet.toml is valid: 1 target in 1 account, 1 profile.\n"
+    );
+}
+
+/// The errors (`×` lines) of an invalid file, in order.
+fn errors(text: &str) -> Vec<String> {
+    let (code, stdout, stderr) = validate(text);
+    assert_eq!(code, 1, "stdout: {stdout}\nstderr: {stderr}");
+    stderr
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("× "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_unknown_key_is_reported_in_one_run() {
+    let text = format!(
+        "{PROFILES}\n[profiles.other]\nvideo_data_delivery = false\n\n[profiles.other.s3_config]\nbucket_name = \"b-{{account_id}}\"\n\n[[accounts]]\nid = \"111111111111\"\nprofile = \"standard\"\n\n[[accounts]]\nid = \"222222222222\"\nprofle = \"standard\"\n"
+    );
+    let found = errors(&text);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].starts_with("fleet.toml:10:1: unknown field `video_data_delivery`"),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].starts_with("fleet.toml:21:1: unknown field `profle`"),
+        "{found:#?}"
+    );
+    let (_, _, stderr) = validate(&text);
+    assert!(stderr.contains("did you mean `video_data_delivery_enabled`?"));
+    assert!(stderr.contains("did you mean `profile`?"));
+    assert!(
+        stderr.contains("2 errors; nothing was read or written"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_keys_and_other_problems_are_reported_together_without_cascades() {
+    // `bucket_nme` is read as `bucket_name` for the rest of the checks: no
+    // "missing field" follows from the typo, and the bad id is still found.
+    let text = "[fleet]\nregions = [\"us-east-1\"]\nrole_name = \"r\"\n\n[profiles.p.s3_config]\nbucket_nme = \"logs-{account_id}\"\n\n[[accounts]]\nid = \"12345\"\nprofile = \"p\"\n";
+    let found = errors(text);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found[0].starts_with("fleet.toml:6:1: unknown field `bucket_nme`"));
+    assert!(found[1].starts_with("fleet.toml:9:6: `12345` is not an AWS account id"));
+}
+
+#[test]
+fn a_string_for_fleet_regions_is_one_error_not_one_per_account() {
+    let mut text = String::from(
+        "[fleet]\nregions = \"us-east-1\"\nrole_name = \"r\"\n\n[profiles.p.s3_config]\nbucket_name = \"logs-{account_id}-{region}\"\n",
+    );
+    for i in 0..150 {
+        text.push_str(&format!(
+            "\n[[accounts]]\nid = \"{:012}\"\nprofile = \"p\"\n",
+            100_000_000_000u64 + i
+        ));
+    }
+    let found = errors(&text);
+    assert_eq!(
+        found,
+        ["fleet.toml:2:11: `us-east-1` is not a list of regions"],
+        "{found:#?}"
+    );
+    let (_, _, stderr) = validate(&text);
+    assert!(stderr.contains("regions = [\"us-east-1\"]"), "{stderr}");
+    assert!(stderr.contains(": 1 error; nothing"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_placeholder_is_one_error_on_its_span() {
+    let text = "[fleet]\nregions = [\"us-east-1\"]\nrole_name = \"r\"\n\n[profiles.p.s3_config]\nbucket_name = \"Logs-{acount_id}\"\n\n[[accounts]]\nid = \"111111111111\"\nprofile = \"p\"\n";
+    let found = errors(text);
+    assert_eq!(
+        found,
+        ["fleet.toml:6:15: unknown placeholder `{acount_id}`"],
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_profile_no_target_uses_is_checked_too() {
+    let text = format!(
+        "{PROFILES}\n[profiles.spare.s3_config]\nbucket_name = \"Bad_Bucket\"\n\n[profiles.later.cloudwatch_config]\nlog_group_name = \"/aws/bedrock\"\nrole_arn = \"arn:aws:iam::{{account_id}}:user/logs\"\n\n[[accounts]]\nid = \"111111111111\"\nprofile = \"standard\"\n"
+    );
+    let found = errors(&text);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].starts_with(
+            "fleet.toml:10:15: bucket_name `Bad_Bucket` in profile `spare` (expanded for an example target, 111111111111/us-east-1) is not a valid S3 bucket name"
+        ),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].starts_with(
+            "fleet.toml:14:12: role_arn `arn:aws:iam::111111111111:user/logs` in profile `later`"
+        ),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn values_of_the_wrong_type_do_not_hide_the_problems_after_them() {
+    let text = format!(
+        "{PROFILES}\n[[accounts]]\nid = 111111111111\nprofile = \"standard\"\n\n[[accounts]]\nid = \"222222222222\"\nprofle = \"standard\"\nname = 5\n"
+    );
+    let found = errors(&text);
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(
+        found[0].starts_with("fleet.toml:10:6: invalid type"),
+        "{found:#?}"
+    );
+    assert!(
+        found[1].starts_with("fleet.toml:15:1: unknown field `profle`"),
+        "{found:#?}"
+    );
+    assert!(
+        found[2].starts_with("fleet.toml:16:8: invalid type"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn accounts_without_regions_anywhere_are_one_error() {
+    let mut text = String::from(
+        "[fleet]\nrole_name = \"r\"\n\n[profiles.p.s3_config]\nbucket_name = \"logs-{account_id}-{region}\"\n",
+    );
+    for i in 0..150 {
+        text.push_str(&format!(
+            "\n[[accounts]]\nid = \"{:012}\"\nprofile = \"p\"\n",
+            100_000_000_000u64 + i
+        ));
+    }
+    let found = errors(&text);
+    assert_eq!(
+        found,
+        [
+            "fleet.toml:7:1: 150 accounts have no regions (the accounts on lines 7, 11, 15, 19, 23, 27, 31, 35, 39, 43, …)"
+        ],
+        "{found:#?}"
+    );
 }

@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result, bail};
 
 use super::{
-    DEFAULT_CONCURRENCY, Exit, Ui, aws_options, check_caller, check_destinations, make_plan,
-    selected,
+    DEFAULT_CONCURRENCY, Exit, Ui, as_caller, aws_options, check_caller, check_destinations,
+    make_plan, permission_retry, select, selected,
 };
-use super::{Opened, open};
-use crate::aws::Aws;
+use super::{Opened, open_with};
+use crate::aws::{Aws, AwsOptions};
 use crate::cli::ApplyArgs;
 use crate::engine::destinations::{self, ManagedApi};
 use crate::engine::saved::SavedPlan;
@@ -85,12 +85,19 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
         aws,
         concurrency,
         resolved,
-    }) = open(ui, config, &args.aws).await?
+    }) = open_with(
+        ui,
+        config,
+        &args.aws,
+        Some(permission_retry(args.permission_retry)?),
+    )
+    .await?
     else {
         return Ok(Exit::Failure);
     };
     let targets = selected(ui, &resolved.fleet, &args.filter)?;
-    check_caller(&aws).await?;
+    let caller = check_caller(ui, &aws).await?;
+    let targets = as_caller(targets, &caller);
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;
     let blocked = check_destinations(ui, &aws, &mut plan, args.preflight, concurrency).await;
     render::human::plan(&mut out, &plan)?;
@@ -128,7 +135,15 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
             return Ok(Exit::Failure);
         }
     }
-    let ok = write_changes(ui, &aws, &plan, concurrency, args.max_failures).await?;
+    let ok = write_changes(
+        ui,
+        &aws,
+        &plan,
+        Vec::new(),
+        concurrency,
+        args.max_failures,
+    )
+    .await?;
     super::note_renewals(ui, &aws);
     Ok(if ok && unreadable == 0 {
         Exit::Success
@@ -138,11 +153,13 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
 }
 
 /// Applies the plan's managed destinations, then the logging changes of
-/// every target whose destinations are in place.
+/// every target whose destinations are in place, and prints what happened
+/// to each, `already_applied` (changes of a saved plan found done) included.
 pub(super) async fn write_changes(
     ui: &Ui,
     api: &(impl LoggingApi + ManagedApi),
     plan: &Plan,
+    already_applied: Vec<TargetPlan>,
     concurrency: usize,
     max_failures: Option<usize>,
 ) -> Result<bool> {
@@ -158,16 +175,22 @@ pub(super) async fn write_changes(
         .iter()
         .all(|o| !matches!(o, destinations::ResourceOutcome::Failed(_)));
     let blocked = destinations::blocked_targets(&plan.destinations, &outcomes);
+    let done: std::collections::HashSet<String> = already_applied
+        .iter()
+        .map(|t| t.target.id().to_string())
+        .collect();
     let changes: Vec<TargetPlan> = plan
         .targets
         .iter()
         .enumerate()
         .filter(|(index, target)| {
-            !blocked.contains_key(index) && matches!(target.action(), Some(a) if a != Action::NoOp)
+            !blocked.contains_key(index)
+                && !done.contains(&target.target.id().to_string())
+                && matches!(target.action(), Some(a) if a != Action::NoOp)
         })
         .map(|(_, target)| target.clone())
         .collect();
-    let bar = render::progress::Bar::new("applying", ui.quiet);
+    let bar = render::progress::Bar::new("applying", ui.quiet || ui.verbose);
     let mut report = engine::apply_changes(api, changes, &options, &bar).await;
     for (index, err) in blocked {
         let target = &plan.targets[index];
@@ -177,6 +200,7 @@ pub(super) async fn write_changes(
             outcome: ApplyOutcome::Failed(err),
         });
     }
+    report.add_already_applied(already_applied);
     render::human::apply(&mut anstream::stdout(), &report)?;
     if let Err(err) = render::markdown::append_step_summary(&render::markdown::apply(&report)) {
         ui.warn(&format!("cannot write the GitHub step summary: {err}"));
@@ -208,18 +232,22 @@ async fn apply_saved(
         &args.filter.excludes,
         args.filter.partition,
     )?;
-    plan.targets = selection.apply(plan.targets, |p| &p.target)?;
+    plan.targets = select(ui, &selection, plan.targets, |p| &p.target)?;
     let concurrency = args
         .aws
         .concurrency
         .map_or(DEFAULT_CONCURRENCY, |n| n as usize);
-    let aws = Aws::connect(aws_options(&args.aws, saved.settings())?).await;
-    check_caller(&aws).await?;
-    let bar = render::progress::Bar::new("checking", ui.quiet);
-    let stale = engine::check_stale(&aws, &plan.targets, concurrency, &bar).await;
+    let options = AwsOptions {
+        permission_retry_window: permission_retry(args.permission_retry)?,
+        ..aws_options(ui, &args.aws, saved.settings())?
+    };
+    let aws = Aws::connect(options).await;
+    check_caller(ui, &aws).await?;
+    let bar = render::progress::Bar::new("checking", ui.quiet || ui.verbose);
+    let recheck = engine::check_stale(&aws, &plan.targets, concurrency, &bar).await;
     let mut out = anstream::stdout();
-    if !stale.is_empty() {
-        render::human::stale(&mut out, &stale)?;
+    if !recheck.stale.is_empty() {
+        render::human::stale(&mut out, &recheck, &shown)?;
         return Ok(Exit::Failure);
     }
     let unplanned: Vec<&TargetPlan> = plan.targets.iter().filter(|t| t.live.is_err()).collect();
@@ -234,7 +262,7 @@ async fn apply_saved(
     if refuse_weakening(&mut out, &plan, saved.protect, saved.allow_weakening)? {
         return Ok(Exit::Failure);
     }
-    let bar = render::progress::Bar::new("destinations", ui.quiet);
+    let bar = render::progress::Bar::new("destinations", ui.quiet || ui.verbose);
     plan.destinations =
         destinations::plan_destinations(&aws, &plan.targets, concurrency, &bar).await;
     let stale = engine::saved::stale_destinations(&saved.destinations, &plan.destinations);
@@ -256,7 +284,11 @@ async fn apply_saved(
         )?;
         return Ok(Exit::Failure);
     }
-    if plan.changes().count() + plan.destination_changes() == 0 {
+    let pending = plan
+        .changes()
+        .filter(|change| !recheck.is_already_applied(change))
+        .count();
+    if pending + plan.destination_changes() == 0 && recheck.already_applied.is_empty() {
         render::human::summary(&mut out, &plan.counts())?;
         return Ok(if unplanned.is_empty() {
             Exit::Success
@@ -264,7 +296,15 @@ async fn apply_saved(
             Exit::Failure
         });
     }
-    let ok = write_changes(ui, &aws, &plan, concurrency, args.max_failures).await?;
+    let ok = write_changes(
+        ui,
+        &aws,
+        &plan,
+        recheck.already_applied,
+        concurrency,
+        args.max_failures,
+    )
+    .await?;
     super::note_renewals(ui, &aws);
     Ok(if ok && unplanned.is_empty() {
         Exit::Success

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use super::{Exit, Ui, check_caller, timestamp};
+use super::{Exit, Ui, check_caller, select, timestamp};
 use super::{Opened, open};
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::engine::audit::{self, Verdict};
@@ -29,18 +29,22 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
         args.filter.partition,
     )?;
     let in_scope = scope.len();
-    let scope = selection.apply(scope, |s| &s.target)?;
+    let scope = select(ui, &selection, scope, |s| &s.target)?;
     if !selection.is_everything() {
-        ui.note(&format!("{} of {in_scope} targets selected", scope.len()));
+        ui.note(&format!(
+            "{} of {} selected",
+            scope.len(),
+            render::count(in_scope, "target")
+        ));
     }
-    check_caller(&aws).await?;
+    check_caller(ui, &aws).await?;
     ui.note(&format!(
-        "reading {} targets, {concurrency} at a time",
-        scope.len()
+        "reading {}, {concurrency} at a time",
+        render::count(scope.len(), "target")
     ));
-    let bar = render::progress::Bar::new("auditing", ui.quiet);
+    let bar = render::progress::Bar::new("auditing", ui.quiet || ui.verbose);
     let mut report = audit::audit_targets(&aws, scope, concurrency, &bar).await;
-    let bar = render::progress::Bar::new("destinations", ui.quiet);
+    let bar = render::progress::Bar::new("destinations", ui.quiet || ui.verbose);
     report.check_destinations(&aws, concurrency, &bar).await;
 
     let created_at = timestamp();

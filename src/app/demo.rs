@@ -1,9 +1,10 @@
 //! `fleet demo` and `fleet emulator`.
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use super::apply::write_changes;
 use super::{DEFAULT_CONCURRENCY, EXAMPLE_FLEET, Exit, Ui, check_caller, load_fleet, make_plan};
@@ -39,23 +40,36 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// plan → apply → plan on the built-in example, against an in-process
-/// emulator seeded with some drift.
-pub(super) async fn demo(ui: &Ui) -> Result<Exit> {
+/// plan → apply → plan on the built-in example (or the file given with
+/// `-c`), against an in-process emulator seeded with some drift.
+pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
+    let fleet = match config {
+        None => load_fleet(
+            ui,
+            fleet::parse("fleet.example.toml", EXAMPLE_FLEET.to_owned()),
+        )?
+        .context("the built-in example fleet file is invalid")?,
+        Some(path) => {
+            let Some(fleet) = load_fleet(ui, fleet::load(&path.to_string_lossy()))? else {
+                return Ok(Exit::Failure);
+            };
+            if fleet.discovery.is_needed() {
+                bail!(
+                    "{} has [[organizational_units]] or regions = \"enabled\", which the demo's emulator cannot resolve (it serves no AWS Organizations); run the demo on a file that lists its accounts and regions, or without -c for the built-in example",
+                    path.display()
+                );
+            }
+            fleet
+        }
+    };
     let running = emulator::start(emulator::EmulatorOptions::default()).await?;
     let mut out = anstream::stdout();
     let endpoint = running.endpoint_url();
     writeln!(
         out,
-        "Local Bedrock + STS emulator listening on {endpoint}; no AWS account is used.\n"
+        "Local Bedrock + STS emulator listening on {endpoint}; no AWS account is used.\nFleet file: {}.\n",
+        fleet.path
     )?;
-    let Some(fleet) = load_fleet(
-        ui,
-        fleet::parse("fleet.example.toml", EXAMPLE_FLEET.to_owned()),
-    )?
-    else {
-        bail!("the built-in example fleet file is invalid");
-    };
     let options = AwsOptions {
         endpoint_url: Some(endpoint),
         static_credentials: Some(("AKIDFLEETDEMO".into(), "demo-secret".into())),
@@ -63,7 +77,7 @@ pub(super) async fn demo(ui: &Ui) -> Result<Exit> {
         ..AwsOptions::default()
     };
     let aws = Aws::connect(options).await;
-    check_caller(&aws).await?;
+    check_caller(ui, &aws).await?;
     seed_demo_drift(&aws, &fleet).await?;
 
     writeln!(out, "{}", render::paint(render::BOLD, "$ fleet plan"))?;
@@ -75,7 +89,7 @@ pub(super) async fn demo(ui: &Ui) -> Result<Exit> {
         "\n{}",
         render::paint(render::BOLD, "$ fleet apply --auto-approve")
     )?;
-    let applied = write_changes(ui, &aws, &plan, DEFAULT_CONCURRENCY, None).await?;
+    let applied = write_changes(ui, &aws, &plan, Vec::new(), DEFAULT_CONCURRENCY, None).await?;
 
     writeln!(out, "\n{}", render::paint(render::BOLD, "$ fleet plan"))?;
     let after = make_plan(ui, &aws, fleet.targets.clone(), DEFAULT_CONCURRENCY).await;

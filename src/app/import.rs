@@ -25,8 +25,8 @@ pub(super) async fn import(ui: &Ui, args: ImportArgs) -> Result<Exit> {
             ));
         }
     }
-    let aws = Aws::connect(aws_options(&args.aws, Settings::default())?).await;
-    check_caller(&aws).await?;
+    let aws = Aws::connect(aws_options(ui, &args.aws, Settings::default())?).await;
+    check_caller(ui, &aws).await?;
     // Known now: check_caller asked it, and the answer is kept.
     let caller = aws.caller_account().await?;
     if request.role_name.is_none() {
@@ -51,10 +51,10 @@ pub(super) async fn import(ui: &Ui, args: ImportArgs) -> Result<Exit> {
         .concurrency
         .map_or(DEFAULT_CONCURRENCY, |n| n as usize);
     ui.note(&format!(
-        "reading {} targets, {concurrency} at a time",
-        targets.len()
+        "reading {}, {concurrency} at a time",
+        render::count(targets.len(), "target")
     ));
-    let bar = render::progress::Bar::new("importing", ui.quiet);
+    let bar = render::progress::Bar::new("importing", ui.quiet || ui.verbose);
     let reads = import::read_targets(&aws, targets, concurrency, &bar).await;
     let imported = match import::build(&request, &reads) {
         Ok(imported) => imported,

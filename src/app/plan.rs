@@ -4,7 +4,9 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use super::{Exit, Ui, check_caller, check_destinations, make_plan, selected, timestamp};
+use super::{
+    Exit, Ui, as_caller, check_caller, check_destinations, make_plan, selected, timestamp,
+};
 use super::{Opened, open};
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::engine::Plan;
@@ -23,7 +25,8 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     };
     let fleet = &resolved.fleet;
     let targets = selected(ui, fleet, &args.filter)?;
-    check_caller(&aws).await?;
+    let caller = check_caller(ui, &aws).await?;
+    let targets = as_caller(targets, &caller);
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;
     let blocked = check_destinations(ui, &aws, &mut plan, args.preflight, concurrency).await;
     let mut saved = SavedPlan::new(&plan, fleet, timestamp());

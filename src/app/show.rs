@@ -18,8 +18,8 @@ pub(super) async fn show(ui: &Ui, config: &str, args: ShowArgs) -> Result<Exit> 
         return Ok(Exit::Failure);
     };
     let targets = selected(ui, &resolved.fleet, &args.filter)?;
-    check_caller(&aws).await?;
-    let bar = render::progress::Bar::new("reading", ui.quiet);
+    check_caller(ui, &aws).await?;
+    let bar = render::progress::Bar::new("reading", ui.quiet || ui.verbose);
     let reads = engine::plan_targets(&aws, targets, concurrency, &bar).await;
     let mut out = anstream::stdout();
     match args.format {

@@ -40,9 +40,9 @@ impl Resolved {
             .filter(|t| self.resolution.source_of(t).is_some_and(|s| s.rule.enabled))
             .count();
         let mut line = format!(
-            "{} of {} targets came from discovery ({} under organizational units, {enabled} in enabled regions)",
+            "{} of {} came from discovery ({} under organizational units, {enabled} in enabled regions)",
             self.resolution.discovered(&covered),
-            covered.len(),
+            render::count(covered.len(), "target"),
             self.resolution.from_units(&covered),
         );
         if self.unresolved() > 0 {
@@ -69,17 +69,17 @@ pub(crate) async fn resolve_targets(
     aws: &Aws,
     concurrency: usize,
 ) -> Result<Resolved> {
-    let resolved = resolve(fleet, aws, concurrency).await?;
+    let resolved = resolve(ui, fleet, aws, concurrency).await?;
     report(ui, &resolved.resolution);
     Ok(resolved)
 }
 
-async fn resolve(fleet: Fleet, aws: &Aws, concurrency: usize) -> Result<Resolved> {
+async fn resolve(ui: &Ui, fleet: Fleet, aws: &Aws, concurrency: usize) -> Result<Resolved> {
     if !fleet.discovery.is_needed() {
         let resolution = discovery::resolve_listed(&fleet);
         return Ok(Resolved { fleet, resolution });
     }
-    check_caller(aws).await?;
+    check_caller(ui, aws).await?;
     let resolution = discovery::resolve(&aws.discoverer(), &fleet, concurrency)
         .await
         .map_err(|err| anyhow!("{err}; no logging configuration was read or written"))?;
@@ -150,8 +150,8 @@ pub(super) async fn targets(ui: &Ui, config: &str, args: TargetsArgs) -> Result<
     // Everything discovery finds is on stdout: nothing to repeat on stderr.
     let resolved = if fleet.discovery.is_needed() {
         let concurrency = concurrency(&args.aws, &fleet.settings);
-        let aws = Aws::connect(aws_options(&args.aws, fleet.settings.clone())?).await;
-        resolve(fleet, &aws, concurrency).await?
+        let aws = Aws::connect(aws_options(ui, &args.aws, fleet.settings.clone())?).await;
+        resolve(ui, fleet, &aws, concurrency).await?
     } else {
         let resolution = discovery::resolve_listed(&fleet);
         Resolved { fleet, resolution }

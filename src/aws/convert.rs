@@ -1,8 +1,6 @@
 //! Conversions between the SDK's types and fleet's, at the boundary.
 
-use aws_sdk_bedrock::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrock::types as sdk;
-use aws_smithy_runtime_api::http::Response;
 
 use crate::engine::ApiError;
 use crate::logging::{CloudWatchConfig, LoggingConfig, S3Config};
@@ -75,38 +73,4 @@ pub fn to_sdk(config: &LoggingConfig) -> Result<sdk::LoggingConfig, ApiError> {
         .set_s3_config(config.s3_config.as_ref().map(s3).transpose()?)
         .set_cloud_watch_config(cloudwatch)
         .build())
-}
-
-/// An SDK failure as fleet reports it: the AWS error code and message, or
-/// what went wrong on the way.
-pub fn api_error<E>(err: SdkError<E, Response>) -> ApiError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match &err {
-        SdkError::ServiceError(context) => {
-            let status = context.raw().status().as_u16();
-            let service = context.err();
-            ApiError::new(
-                service
-                    .code()
-                    .map_or_else(|| format!("HTTP{status}"), str::to_owned),
-                service
-                    .message()
-                    .map_or_else(|| format!("HTTP status {status}"), str::to_owned),
-            )
-        }
-        SdkError::TimeoutError(_) => {
-            ApiError::new("Timeout", "no answer within the operation timeout")
-        }
-        SdkError::DispatchFailure(failure) => {
-            let code = if failure.is_timeout() {
-                "Timeout"
-            } else {
-                "ConnectionError"
-            };
-            ApiError::new(code, DisplayErrorContext(&err).to_string())
-        }
-        _ => ApiError::new("ResponseError", DisplayErrorContext(&err).to_string()),
-    }
 }

@@ -3,8 +3,10 @@
 //! and retry state per account × region.
 
 mod assumed;
+mod attempts;
 mod convert;
 mod destinations;
+mod errors;
 mod managed;
 mod organizations;
 
@@ -26,7 +28,8 @@ use crate::engine::{ApiError, Location, LoggingApi, PermissionWait};
 use crate::fleet::{AccountId, Settings};
 use crate::logging::LoggingConfig;
 use assumed::{AssumedRole, Renewing};
-pub use convert::api_error;
+pub use attempts::{Retry, RetryLog, RetryTotals, Setback};
+pub use errors::{CONNECTION_ERROR, NO_CREDENTIALS, api_error};
 pub use organizations::Discoverer;
 
 /// How fleet talks to AWS.
@@ -46,6 +49,8 @@ pub struct AwsOptions {
     /// not yet propagated) keeps being retried.
     pub permission_retry_window: Duration,
     pub settings: Settings,
+    /// Where the attempts of every Bedrock call are counted.
+    pub retry_log: Arc<RetryLog>,
 }
 
 impl Default for AwsOptions {
@@ -59,6 +64,7 @@ impl Default for AwsOptions {
             max_attempts: 8,
             permission_retry_window: Duration::from_secs(120),
             settings: Settings::default(),
+            retry_log: Arc::default(),
         }
     }
 }
@@ -81,7 +87,10 @@ pub struct Aws {
     sts: aws_sdk_sts::Client,
     settings: Settings,
     permission_retry_window: Duration,
+    retry_log: Arc<RetryLog>,
     caller: OnceCell<Result<AccountId, ApiError>>,
+    /// The cause chain of the caller's identity failure, for `-v`.
+    caller_causes: Mutex<Vec<String>>,
     sessions: Mutex<HashMap<AccountId, SessionCell>>,
 }
 
@@ -130,7 +139,9 @@ impl Aws {
             base,
             settings: options.settings,
             permission_retry_window: options.permission_retry_window,
+            retry_log: options.retry_log,
             caller: OnceCell::new(),
+            caller_causes: Mutex::new(Vec::new()),
             sessions: Mutex::new(HashMap::new()),
         }
     }
@@ -140,12 +151,11 @@ impl Aws {
     pub async fn caller_account(&self) -> Result<AccountId, ApiError> {
         self.caller
             .get_or_init(|| async {
-                let identity = self
-                    .sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(api_error)?;
+                let identity = self.sts.get_caller_identity().send().await.map_err(|err| {
+                    *self.caller_causes.lock().expect("cause lock poisoned") =
+                        errors::cause_chain(&err);
+                    api_error(err)
+                })?;
                 identity
                     .account()
                     .and_then(AccountId::parse)
@@ -273,16 +283,44 @@ fn per_target(at: Location<'_>) -> aws_sdk_bedrock::config::Builder {
         )))
 }
 
+impl Aws {
+    /// `AWS_ENDPOINT_URL` (or the demo's endpoint), when one is set.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.base.endpoint_url()
+    }
+
+    /// Why [`Aws::caller_account`] failed, outermost cause first; empty when
+    /// it did not.
+    pub fn caller_causes(&self) -> Vec<String> {
+        self.caller_causes
+            .lock()
+            .expect("cause lock poisoned")
+            .clone()
+    }
+
+    /// A call's settings (see [`per_target`]) with an interceptor that counts
+    /// its attempts.
+    fn counted(
+        &self,
+        at: Location<'_>,
+        operation: &'static str,
+    ) -> (aws_sdk_bedrock::config::Builder, attempts::Counted) {
+        let (counter, counted) = attempts::count(&self.retry_log, at, operation);
+        (per_target(at).interceptor(counter), counted)
+    }
+}
+
 impl LoggingApi for Aws {
     async fn get(&self, at: Location<'_>) -> Result<Option<LoggingConfig>, ApiError> {
         let client = self.client(at).await?;
+        let (config, call) = self.counted(at, "get");
         let output = client
             .get_model_invocation_logging_configuration()
             .customize()
-            .config_override(per_target(at))
+            .config_override(config)
             .send()
             .await
-            .map_err(|err| at_target(at, api_error(err)))?;
+            .map_err(|err| at_target(at, call.failed(err)))?;
         Ok(output.logging_config().and_then(convert::from_sdk))
     }
 
@@ -297,14 +335,15 @@ impl LoggingApi for Aws {
         let started = Instant::now();
         let mut delay = Duration::from_secs(1);
         loop {
+            let (settings, call) = self.counted(at, "put");
             let result = client
                 .put_model_invocation_logging_configuration()
                 .logging_config(config.clone())
                 .customize()
-                .config_override(per_target(at))
+                .config_override(settings)
                 .send()
                 .await
-                .map_err(|err| at_target(at, api_error(err)));
+                .map_err(|err| at_target(at, call.failed(err)));
             match result {
                 Ok(_) => return Ok(()),
                 // Right after a role or bucket policy is created, AWS may not
@@ -336,13 +375,14 @@ impl LoggingApi for Aws {
 
     async fn delete(&self, at: Location<'_>) -> Result<(), ApiError> {
         let client = self.client(at).await?;
+        let (config, call) = self.counted(at, "delete");
         client
             .delete_model_invocation_logging_configuration()
             .customize()
-            .config_override(per_target(at))
+            .config_override(config)
             .send()
             .await
-            .map_err(|err| at_target(at, api_error(err)))?;
+            .map_err(|err| at_target(at, call.failed(err)))?;
         Ok(())
     }
 }

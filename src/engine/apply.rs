@@ -42,11 +42,14 @@ pub enum ApplyOutcome {
         read_back: Option<LoggingConfig>,
     },
     NotAttempted(SkipReason),
+    /// A saved plan's change whose target already equals the plan's `after`
+    /// when apply re-read it: nothing was written.
+    AlreadyApplied,
 }
 
 impl ApplyOutcome {
     pub fn is_failure(&self) -> bool {
-        !matches!(self, ApplyOutcome::Applied)
+        !matches!(self, ApplyOutcome::Applied | ApplyOutcome::AlreadyApplied)
     }
 }
 
@@ -81,8 +84,26 @@ impl ApplyReport {
             .count()
     }
 
+    pub fn already_applied(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| r.outcome == ApplyOutcome::AlreadyApplied)
+            .count()
+    }
+
     pub fn failed(&self) -> usize {
-        self.results.len() - self.applied() - self.not_attempted()
+        self.results.len() - self.applied() - self.not_attempted() - self.already_applied()
+    }
+
+    /// Records changes of a saved plan found already applied, ahead of the
+    /// writes.
+    pub fn add_already_applied(&mut self, plans: Vec<TargetPlan>) {
+        let done = plans.into_iter().map(|plan| TargetApply {
+            action: plan.action().unwrap_or(Action::NoOp),
+            plan,
+            outcome: ApplyOutcome::AlreadyApplied,
+        });
+        self.results.splice(0..0, done);
     }
 
     pub fn success(&self) -> bool {
@@ -202,39 +223,74 @@ impl StaleTarget {
     }
 }
 
-/// Re-reads every planned target and returns those that changed since the
-/// plan was made (or can no longer be read).
+/// What re-reading the targets of a saved plan found.
+#[derive(Clone, Debug, Default)]
+pub struct Recheck {
+    /// Targets that are neither what the plan was made against nor what it
+    /// asks for: while there are any, nothing may be written.
+    pub stale: Vec<StaleTarget>,
+    /// Changes whose target already equals the plan's `after`, typically
+    /// written by an earlier apply of the same plan that failed elsewhere.
+    pub already_applied: Vec<TargetPlan>,
+}
+
+impl Recheck {
+    /// Whether `plan` is one of the already-applied changes.
+    pub fn is_already_applied(&self, plan: &TargetPlan) -> bool {
+        self.already_applied.iter().any(|done| {
+            done.target.account.id == plan.target.account.id
+                && done.target.region == plan.target.region
+        })
+    }
+}
+
+/// Re-reads every planned target: one still as it was when planned is
+/// applied as planned, one that already equals the plan's `after` is
+/// already applied, and any other (or one that can no longer be read) is
+/// stale.
 pub async fn check_stale<A: LoggingApi>(
     api: &A,
     planned: &[TargetPlan],
     concurrency: usize,
     progress: &dyn Progress,
-) -> Vec<StaleTarget> {
+) -> Recheck {
     let readable: Vec<&TargetPlan> = planned.iter().filter(|p| p.live.is_ok()).collect();
     progress.started(readable.len());
     prepare_accounts(api, readable.iter().map(|p| &p.target), concurrency).await;
-    let mut stale: Vec<(usize, StaleTarget)> =
+    let mut found: Vec<(usize, Result<TargetPlan, StaleTarget>)> =
         futures::stream::iter(readable.into_iter().enumerate())
             .map(|(index, plan)| async move {
                 let now = api.get(location(&plan.target)).await;
                 progress.advanced();
                 let unchanged =
                     matches!((&plan.live, &now), (Ok(before), Ok(now)) if configs_agree(before.as_ref(), now.as_ref()));
-                (!unchanged).then(|| {
-                    (
+                let applied = matches!(&now, Ok(now) if configs_agree(now.as_ref(), plan.target.desired.as_ref()));
+                if unchanged {
+                    None
+                } else if applied {
+                    Some((index, Ok(plan.clone())))
+                } else {
+                    Some((
                         index,
-                        StaleTarget {
+                        Err(StaleTarget {
                             plan: plan.clone(),
                             now,
-                        },
-                    )
-                })
+                        }),
+                    ))
+                }
             })
             .buffer_unordered(concurrency.max(1))
-            .filter_map(|stale| async move { stale })
+            .filter_map(|found| async move { found })
             .collect()
             .await;
     progress.finished();
-    stale.sort_unstable_by_key(|(index, _)| *index);
-    stale.into_iter().map(|(_, s)| s).collect()
+    found.sort_unstable_by_key(|(index, _)| *index);
+    let mut recheck = Recheck::default();
+    for (_, target) in found {
+        match target {
+            Ok(applied) => recheck.already_applied.push(applied),
+            Err(stale) => recheck.stale.push(stale),
+        }
+    }
+    recheck
 }

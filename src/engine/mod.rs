@@ -20,8 +20,8 @@ use std::fmt;
 use std::future::Future;
 
 pub use apply::{
-    ApplyOptions, ApplyOutcome, ApplyReport, SkipReason, StaleTarget, TargetApply, apply_changes,
-    check_stale,
+    ApplyOptions, ApplyOutcome, ApplyReport, Recheck, SkipReason, StaleTarget, TargetApply,
+    apply_changes, check_stale,
 };
 pub use plan::{
     Action, Plan, PlanCounts, TargetPlan, location as location_of, plan_targets, unified_diff,
@@ -57,11 +57,29 @@ impl ApiError {
         self.code == REGION_NOT_ENABLED
     }
 
+    /// fleet's code for an endpoint that does not implement the service it
+    /// was asked (an emulator or proxy answering 404 or "unknown
+    /// operation"): not a missing permission, and not the target's fault.
+    pub const NOT_SERVED: &'static str = "NotServed";
+
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError {
             code: code.into(),
             message: message.into(),
         }
+    }
+
+    pub fn is_not_served(&self) -> bool {
+        self.code == Self::NOT_SERVED
+    }
+
+    /// Whether AWS refused the call for lack of a permission.
+    pub fn is_access_denied(&self) -> bool {
+        self.code.contains("AccessDenied")
+            || matches!(
+                self.code.as_str(),
+                "HTTP403" | "Forbidden" | "UnauthorizedOperation" | "AuthorizationError"
+            )
     }
 }
 

@@ -97,11 +97,18 @@ impl Finding {
     }
 
     fn cannot_check(resource: &str, what: &str, err: &ApiError) -> Finding {
+        let fix = if err.is_access_denied() {
+            "grant fleet's role the read permissions of `fleet policy` (fleet role policy)"
+        } else if err.is_not_served() {
+            "point AWS_ENDPOINT_URL at an endpoint that serves S3, IAM and CloudWatch Logs, or pass --preflight off"
+        } else {
+            "fix the cause of the error and plan again, or pass --preflight off"
+        };
         Finding::new(
             Severity::CannotCheck,
             resource,
             format!("cannot check {what}: {}: {}", err.code, err.message),
-            "grant fleet's role the read permissions of `fleet policy` (fleet role policy)",
+            fix,
         )
     }
 
@@ -111,6 +118,33 @@ impl Finding {
     }
 }
 
+/// The services preflight reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Service {
+    S3,
+    CloudWatchLogs,
+    Iam,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Service::S3 => "S3",
+            Service::CloudWatchLogs => "CloudWatch Logs",
+            Service::Iam => "IAM",
+        })
+    }
+}
+
+/// What a preflight run found about the endpoint itself, once for the run
+/// rather than once per target.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PreflightReport {
+    /// Services the endpoint does not serve: their checks were not made, and
+    /// no target carries a finding for them.
+    pub not_served: BTreeSet<Service>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Read {
     Bucket(AccountId, Region, String),
@@ -118,10 +152,37 @@ enum Read {
     Role(AccountId, String),
 }
 
+impl Read {
+    fn service(&self) -> Service {
+        match self {
+            Read::Bucket(..) => Service::S3,
+            Read::LogGroup(..) => Service::CloudWatchLogs,
+            Read::Role(..) => Service::Iam,
+        }
+    }
+}
+
 enum Fact {
     Bucket(BucketFacts),
     LogGroup(Result<Option<LogGroupFacts>, ApiError>),
     Role(Result<Option<RoleFacts>, ApiError>),
+}
+
+impl Fact {
+    /// Whether the endpoint answered that it does not serve this read.
+    fn not_served(&self) -> bool {
+        let served = |err: Option<&ApiError>| err.is_some_and(ApiError::is_not_served);
+        match self {
+            Fact::Bucket(facts) => {
+                served(facts.region.as_ref().err())
+                    || served(facts.policy.as_ref().err())
+                    || served(facts.ownership.as_ref().err())
+                    || served(facts.encryption.as_ref().err())
+            }
+            Fact::LogGroup(group) => served(group.as_ref().err()),
+            Fact::Role(role) => served(role.as_ref().err()),
+        }
+    }
 }
 
 /// The destinations of a target that preflight reads.
@@ -167,13 +228,14 @@ fn reads(target: &Target) -> Vec<Read> {
 }
 
 /// Checks the destinations of every target that plan will create or
-/// update, and records the findings on the plan.
+/// update, and records the findings on the plan. Services the endpoint does
+/// not serve are reported once, in the returned report, not per target.
 pub async fn preflight<A: DestinationApi>(
     api: &A,
     plan: &mut Plan,
     concurrency: usize,
     progress: &dyn Progress,
-) {
+) -> PreflightReport {
     let changing = |action: Option<Action>| matches!(action, Some(Action::Create | Action::Update));
     let mut wanted: BTreeSet<Read> = BTreeSet::new();
     let mut where_from: HashMap<Read, usize> = HashMap::new();
@@ -187,7 +249,7 @@ pub async fn preflight<A: DestinationApi>(
     }
     progress.started(wanted.len());
     let targets = &plan.targets;
-    let facts: HashMap<Read, Fact> = futures::stream::iter(wanted)
+    let mut facts: HashMap<Read, Fact> = futures::stream::iter(wanted)
         .map(|read| {
             let at = location(&targets[where_from[&read]].target);
             async move {
@@ -204,11 +266,20 @@ pub async fn preflight<A: DestinationApi>(
         .collect()
         .await;
     progress.finished();
+    let mut report = PreflightReport::default();
+    facts.retain(|read, fact| {
+        let served = !fact.not_served();
+        if !served {
+            report.not_served.insert(read.service());
+        }
+        served
+    });
     for target in &mut plan.targets {
         if changing(target.action()) {
             target.preflight = check_target(&target.target, &facts);
         }
     }
+    report
 }
 
 fn check_target(target: &Target, facts: &HashMap<Read, Fact>) -> Vec<Finding> {

@@ -140,32 +140,20 @@ impl Selection {
         self.include.is_empty() && self.exclude.is_empty() && self.partition.is_none()
     }
 
-    /// Keeps the selected targets, in order. A glob that matches no target
-    /// at all is an error that lists the nearest targets.
+    /// Keeps the selected targets, in order. A `--target` glob that matches
+    /// no target at all is an error that lists the nearest targets (a typo
+    /// must never silently plan nothing); an `--exclude` glob that matches
+    /// nothing excludes nothing (see [`Selection::unmatched_excludes`]).
     pub fn apply<T>(
         &self,
         items: Vec<T>,
         target: impl Fn(&T) -> &Target,
     ) -> Result<Vec<T>, SelectError> {
-        let names = |t: &Target| {
-            let by_label = t.id().to_string();
-            let by_id = format!("{}/{}", t.account.id, t.region);
-            (by_label, by_id)
-        };
-        let hits = |pattern: &Pattern, t: &Target| {
-            let (label, id) = names(t);
-            pattern.matcher.is_match(&label) || pattern.matcher.is_match(&id)
-        };
-        for (flag, patterns) in [("--target", &self.include), ("--exclude", &self.exclude)] {
-            for pattern in patterns {
-                if !items.iter().any(|item| hits(pattern, target(item))) {
-                    return Err(SelectError::NoMatch {
-                        flag,
-                        pattern: pattern.text.clone(),
-                        near: nearest(&pattern.text, items.iter().map(|i| names(target(i)).0)),
-                    });
-                }
-            }
+        if let Some(unmatched) = self
+            .unmatched(&self.include, "--target", &items, &target)
+            .next()
+        {
+            return Err(unmatched);
         }
         Ok(items
             .into_iter()
@@ -177,6 +165,44 @@ impl Selection {
             })
             .collect())
     }
+
+    /// The `--exclude` globs that match none of `items`, for a warning: a
+    /// standing exclude in CI must not break the day its account leaves.
+    pub fn unmatched_excludes<T>(
+        &self,
+        items: &[T],
+        target: impl Fn(&T) -> &Target,
+    ) -> Vec<SelectError> {
+        self.unmatched(&self.exclude, "--exclude", items, &target)
+            .collect()
+    }
+
+    fn unmatched<'a, T>(
+        &'a self,
+        patterns: &'a [Pattern],
+        flag: &'static str,
+        items: &'a [T],
+        target: &'a impl Fn(&T) -> &Target,
+    ) -> impl Iterator<Item = SelectError> + 'a {
+        patterns
+            .iter()
+            .filter(move |pattern| !items.iter().any(|item| hits(pattern, target(item))))
+            .map(move |pattern| SelectError::NoMatch {
+                flag,
+                pattern: pattern.text.clone(),
+                near: nearest(
+                    &pattern.text,
+                    items.iter().map(|i| target(i).id().to_string()),
+                ),
+            })
+    }
+}
+
+/// Whether a glob matches a target by its name form or its id form.
+fn hits(pattern: &Pattern, target: &Target) -> bool {
+    let by_label = target.id().to_string();
+    let by_id = format!("{}/{}", target.account.id, target.region);
+    pattern.matcher.is_match(&by_label) || pattern.matcher.is_match(&by_id)
 }
 
 /// Up to five target names closest to a pattern that matched nothing.
@@ -224,9 +250,11 @@ mod tests {
             "{err}"
         );
         let s = Selection::new(&[], &["zzz/*".into()], None).unwrap();
+        assert_eq!(ids(&s).unwrap().len(), fleet().targets.len());
+        let unmatched = s.unmatched_excludes(&fleet().targets, |t| t);
+        assert_eq!(unmatched.len(), 1);
         assert!(
-            ids(&s)
-                .unwrap_err()
+            unmatched[0]
                 .to_string()
                 .contains("--exclude `zzz/*` matches no target")
         );

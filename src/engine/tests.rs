@@ -200,16 +200,13 @@ async fn stale_targets_are_found() {
     let fleet = fleet();
     let api = drifted(&fleet);
     let plan = plan_targets(&api, fleet.targets.clone(), 2, &NoProgress).await;
-    assert!(
-        check_stale(&api, &plan.targets, 2, &NoProgress)
-            .await
-            .is_empty()
-    );
+    let recheck = check_stale(&api, &plan.targets, 2, &NoProgress).await;
+    assert!(recheck.stale.is_empty() && recheck.already_applied.is_empty());
     api.state
         .lock()
         .unwrap()
         .remove(&("222222222222".to_owned(), "us-east-1".to_owned()));
-    let stale = check_stale(&api, &plan.targets, 2, &NoProgress).await;
+    let stale = check_stale(&api, &plan.targets, 2, &NoProgress).await.stale;
     assert_eq!(stale.len(), 1);
     assert_eq!(stale[0].plan.target.id().to_string(), "dev/us-east-1");
     assert!(
@@ -217,6 +214,22 @@ async fn stale_targets_are_found() {
             .diff()
             .starts_with("--- planned against: dev/us-east-1\n+++ live now: dev/us-east-1\n")
     );
+}
+
+#[tokio::test]
+async fn targets_already_as_planned_are_already_applied_not_stale() {
+    let fleet = fleet();
+    let api = drifted(&fleet);
+    let plan = plan_targets(&api, fleet.targets.clone(), 2, &NoProgress).await;
+    let changes: Vec<TargetPlan> = plan.changes().cloned().collect();
+    let first = changes[..1].to_vec();
+    let report = apply_changes(&api, first, &options(None), &NoProgress).await;
+    assert_eq!(report.applied(), 1);
+    let recheck = check_stale(&api, &plan.targets, 2, &NoProgress).await;
+    assert!(recheck.stale.is_empty(), "{:?}", recheck.stale);
+    assert_eq!(recheck.already_applied.len(), 1);
+    assert!(recheck.is_already_applied(&changes[0]));
+    assert!(!recheck.is_already_applied(&changes[1]));
 }
 
 #[tokio::test]

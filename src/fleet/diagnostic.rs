@@ -110,7 +110,11 @@ impl Diagnostic for Problem {
 /// Why a fleet file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum FleetFileError {
-    #[error("cannot read fleet file {path}: {source}")]
+    #[error(
+        "fleet file {path} not found: give its path with -c FILE, start one from fleet.example.toml (in fleet's repository), or write one from live configurations with `fleet import --account ID --regions R,R > fleet.toml`"
+    )]
+    Missing { path: String },
+    #[error("cannot read fleet file {path}")]
     Read {
         path: String,
         #[source]

@@ -262,6 +262,8 @@ impl Discovery {
         let mut checker = Checker {
             file: &profiles.file,
             problems: Vec::new(),
+            fleet_regions_invalid: false,
+            regionless_accounts: Vec::new(),
         };
         match checker.expand(template, &vars, &mut HashSet::new()) {
             Some(config) => Ok(Some((config, super::managed_for(template, &vars)))),
@@ -340,9 +342,13 @@ impl Checker<'_> {
         match raw.into_inner() {
             RawRegions::Word(word) if word == "enabled" => Some(RegionSpec::Enabled),
             RawRegions::Word(word) => {
+                let help = match Region::parse(&word) {
+                    Some(region) => format!("a list of one region is written regions = [\"{region}\"]; regions = \"enabled\" means every region enabled in the account"),
+                    None => "write regions = [\"us-east-1\", …], or regions = \"enabled\" for every region enabled in the account".to_owned(),
+                };
                 self.error(span, format!("`{word}` is not a list of regions"))
                     .label("expected a list or \"enabled\"")
-                    .help("write regions = [\"us-east-1\", …], or regions = \"enabled\" for every region enabled in the account");
+                    .help(help);
                 None
             }
             RawRegions::List(list) => {
@@ -475,7 +481,7 @@ impl Checker<'_> {
         let (spec, key) = match unit.regions {
             Some(raw) => (self.region_spec(raw, false), RegionKey::Unit),
             None => {
-                if default_regions.is_none() {
+                if default_regions.is_none() && !self.fleet_regions_invalid {
                     self.error(span.clone(), "this organizational unit entry has no regions")
                         .help("set regions = [...] or regions = \"enabled\" in [fleet] for every entry, or in this one");
                 }

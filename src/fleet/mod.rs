@@ -3,6 +3,7 @@
 
 mod diagnostic;
 pub mod discovery;
+mod keys;
 mod model;
 mod placeholder;
 mod raw;
@@ -39,9 +40,14 @@ pub struct Loaded {
 
 /// Reads and validates a fleet file.
 pub fn load(path: &str) -> Result<Loaded, FleetFileError> {
-    let bytes = std::fs::read(path).map_err(|source| FleetFileError::Read {
-        path: path.to_owned(),
-        source,
+    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => FleetFileError::Missing {
+            path: path.to_owned(),
+        },
+        _ => FleetFileError::Read {
+            path: path.to_owned(),
+            source,
+        },
     })?;
     let text = String::from_utf8(bytes).map_err(|err| FleetFileError::Read {
         path: path.to_owned(),
@@ -57,18 +63,30 @@ pub fn parse(name: &str, text: String) -> Result<Loaded, FleetFileError> {
         name: name.to_owned(),
         text: Arc::new(text),
     };
-    let raw: RawFile = match toml::from_str(&file.text) {
-        Ok(raw) => raw,
-        Err(err) => {
+    let (raw, unknown_keys): (RawFile, _) = match keys::read(&file.text) {
+        Ok(read) => read,
+        Err(unread) => {
+            let mut problems: Vec<Problem> = unread
+                .unknown_keys
+                .iter()
+                .chain(&unread.fatal)
+                .map(|err| syntax_problem(&file, err))
+                .collect();
+            problems.sort_by_key(|p| p.span.start);
             return Err(FleetFileError::Invalid {
                 path: name.to_owned(),
-                problems: vec![syntax_problem(&file, &err)],
+                problems,
             });
         }
     };
     let mut checker = Checker {
         file: &file,
-        problems: Vec::new(),
+        problems: unknown_keys
+            .iter()
+            .map(|err| syntax_problem(&file, err))
+            .collect(),
+        fleet_regions_invalid: false,
+        regionless_accounts: Vec::new(),
     };
     let fleet = checker.validate(raw, sha256);
     let mut problems = checker.problems;
@@ -89,20 +107,13 @@ fn syntax_problem(file: &SourceFile, err: &toml::de::Error) -> Problem {
     let span = err.span().unwrap_or(0..0);
     let message = err.message().trim().to_owned();
     let mut problem = Problem::error(file, span, message.clone());
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let unknown = rest.split('`').next().unwrap_or_default();
-        let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
+    if let Some(unknown) = keys::unknown_field(err) {
         problem = problem.label("unknown key");
-        let closest = expected
-            .iter()
-            .map(|candidate| (strsim::jaro_winkler(unknown, candidate), *candidate))
-            .filter(|(score, _)| *score > 0.7)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        problem = match closest {
-            Some((_, candidate)) => problem.help(format!("did you mean `{candidate}`?")),
+        problem = match unknown.closest {
+            Some(candidate) => problem.help(format!("did you mean `{candidate}`?")),
             None => problem.help(format!(
                 "the keys allowed here are: {}",
-                expected.join(", ")
+                unknown.expected.join(", ")
             )),
         };
     } else if let Some(field) = message
@@ -139,6 +150,11 @@ impl Added<'_> {
 struct Checker<'f> {
     file: &'f SourceFile,
     problems: Vec<Problem>,
+    /// `[fleet] regions` is set but invalid (already reported).
+    fleet_regions_invalid: bool,
+    /// Accounts without regions while `[fleet]` has none either: one cause,
+    /// reported once.
+    regionless_accounts: Vec<Range<usize>>,
 }
 
 impl ProfileTemplate {
@@ -208,9 +224,13 @@ impl<'f> Checker<'f> {
         let mut default_regions: Option<RegionSpec> = None;
         let mut role_name: Option<Spanned<String>> = None;
         if let Some(fleet) = fleet {
+            // An invalid `[fleet] regions` is one error, not one more per
+            // account that relies on it.
+            self.fleet_regions_invalid = fleet.regions.is_some();
             default_regions = fleet
                 .regions
                 .and_then(|regions| self.region_spec(regions, true));
+            self.fleet_regions_invalid &= default_regions.is_none();
             role_name = fleet.role_name;
             if let Some(name) = &role_name
                 && (name.get_ref().is_empty() || name.get_ref().contains(['/', ':']))
@@ -234,6 +254,9 @@ impl<'f> Checker<'f> {
 
         let mut templates: HashMap<String, ProfileTemplate> = HashMap::new();
         let mut profiles = Vec::new();
+        // Values already reported, or that cannot be expanded (an unknown
+        // placeholder, reported once): each is reported at most once.
+        let mut reported_templates: HashSet<Range<usize>> = HashSet::new();
         for (name, profile) in raw.profiles {
             let template = self.profile(&name, profile);
             let unexpanded = Placeholders {
@@ -242,6 +265,11 @@ impl<'f> Checker<'f> {
                 region: "{region}",
                 partition: "{partition}",
             };
+            for text in self.template_strings(&template) {
+                if placeholder::check(text.get_ref()).is_err() {
+                    reported_templates.insert(text.span());
+                }
+            }
             profiles.push(Profile {
                 name: name.get_ref().clone(),
                 enabled: template.enabled,
@@ -263,7 +291,7 @@ impl<'f> Checker<'f> {
         let mut seen_ids: HashMap<String, Range<usize>> = HashMap::new();
         let mut seen_names: HashMap<String, Range<usize>> = HashMap::new();
         let mut roleless: Option<Range<usize>> = None;
-        let mut reported_templates: HashSet<Range<usize>> = HashSet::new();
+        let mut expanded_profiles: HashSet<String> = HashSet::new();
         let mut discovery = Discovery::default();
         for account in raw.accounts {
             let account_span = account.span();
@@ -309,6 +337,7 @@ impl<'f> Checker<'f> {
             }
             for (region, profile_name) in regions {
                 let template = &templates[profile_name.get_ref()];
+                expanded_profiles.insert(profile_name.get_ref().clone());
                 let desired = if template.enabled {
                     let vars = Placeholders {
                         account_id: account_model.id.as_str(),
@@ -344,6 +373,17 @@ impl<'f> Checker<'f> {
             accounts.push(account_model);
         }
         self.check_shared_destinations(&targets, &templates);
+        self.report_regionless_accounts();
+        // A profile no listed target uses (an OU's, or one kept for later)
+        // is checked with example values, so its mistakes show today.
+        let mut unexpanded: Vec<(&String, &ProfileTemplate)> = templates
+            .iter()
+            .filter(|(name, template)| template.enabled && !expanded_profiles.contains(*name))
+            .collect();
+        unexpanded.sort_by_key(|(name, _)| *name);
+        for (name, template) in unexpanded {
+            self.expand_example(name, template, &mut reported_templates);
+        }
         discovery.units = self.organizational_units(
             raw.organizational_units,
             default_regions.as_ref(),
@@ -367,6 +407,37 @@ impl<'f> Checker<'f> {
             targets,
             discovery: Arc::new(discovery),
         })
+    }
+
+    /// One error for every account that has no regions because `[fleet]`
+    /// has none: the fix is one line in `[fleet]`.
+    fn report_regionless_accounts(&mut self) {
+        let spans = std::mem::take(&mut self.regionless_accounts);
+        let Some(first) = spans.first().cloned() else {
+            return;
+        };
+        if spans.len() == 1 {
+            self.error(first, "this account has no regions")
+                .help("set regions = [...] in [fleet] for every account, or in this account");
+            return;
+        }
+        let lines: Vec<String> = spans
+            .iter()
+            .map(|span| self.file.line_col(span.start).0.to_string())
+            .collect();
+        let shown = if lines.len() > 10 {
+            format!("{}, …", lines[..10].join(", "))
+        } else {
+            lines.join(", ")
+        };
+        self.error(
+            first,
+            format!(
+                "{} accounts have no regions (the accounts on lines {shown})",
+                spans.len()
+            ),
+        )
+        .help("set regions = [...] in [fleet] for every account, or in each account");
     }
 
     fn regions(&mut self, regions: Spanned<Vec<Spanned<String>>>) -> Vec<Spanned<Region>> {
@@ -689,11 +760,9 @@ impl<'f> Checker<'f> {
         let (spec, key) = match &account.regions {
             Some(raw) => (self.region_spec(raw.clone(), false), RegionKey::Account),
             None => {
-                if default_regions.is_none() {
-                    self.error(span.clone(), "this account has no regions")
-                        .help(
-                            "set regions = [...] in [fleet] for every account, or in this account",
-                        );
+                if default_regions.is_none() && !self.fleet_regions_invalid {
+                    // Reported once for all such accounts, after the loop.
+                    self.regionless_accounts.push(span.clone());
                 }
                 (default_regions.cloned(), RegionKey::Fleet)
             }
@@ -813,10 +882,43 @@ impl<'f> Checker<'f> {
         vars: &Placeholders<'_>,
         reported: &mut HashSet<Range<usize>>,
     ) -> Option<LoggingConfig> {
+        let target = format!("for {}/{}", vars.account_name, vars.region);
+        self.expand_for(template, vars, target, reported)
+    }
+
+    /// Checks a profile that no listed target expands, with an example
+    /// account and region for its placeholders.
+    fn expand_example(
+        &mut self,
+        name: &str,
+        template: &ProfileTemplate,
+        reported: &mut HashSet<Range<usize>>,
+    ) {
+        const EXAMPLE_ACCOUNT: &str = "111111111111";
+        let region = "us-east-1";
+        let vars = Placeholders {
+            account_id: EXAMPLE_ACCOUNT,
+            account_name: EXAMPLE_ACCOUNT,
+            region,
+            partition: "aws",
+        };
+        let target = format!(
+            "in profile `{name}` (expanded for an example target, {EXAMPLE_ACCOUNT}/{region})"
+        );
+        self.expand_for(template, &vars, target, reported);
+    }
+
+    fn expand_for(
+        &mut self,
+        template: &ProfileTemplate,
+        vars: &Placeholders<'_>,
+        target: String,
+        reported: &mut HashSet<Range<usize>>,
+    ) -> Option<LoggingConfig> {
         let mut expansion = Expansion {
             checker: self,
             vars,
-            target: format!("{}/{}", vars.account_name, vars.region),
+            target,
             reported,
             ok: true,
         };
@@ -891,6 +993,7 @@ pub(crate) fn managed_for(template: &ProfileTemplate, vars: &Placeholders<'_>) -
 struct Expansion<'c, 'f, 'v> {
     checker: &'c mut Checker<'f>,
     vars: &'v Placeholders<'v>,
+    /// Which target the values are for, as messages say it (`for prod/us-east-1`).
     target: String,
     reported: &'c mut HashSet<Range<usize>>,
     ok: bool,
@@ -932,10 +1035,7 @@ impl Expansion<'_, '_, '_> {
             if self.reported.insert(value.span()) {
                 let target = &self.target;
                 self.checker
-                    .error(
-                        value.span(),
-                        format!("{what} `{expanded}` for {target} {why}"),
-                    )
+                    .error(value.span(), format!("{what} `{expanded}` {target} {why}"))
                     .label(format!("invalid {what} after expansion"));
             }
         }

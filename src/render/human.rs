@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
 use crate::engine::destinations::{ResourceOutcome, ResourcePlan};
 use crate::engine::preflight::{Finding, Severity};
-use crate::engine::{Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, StaleTarget, TargetPlan};
+use crate::engine::{Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, Recheck, TargetPlan};
 
 /// Prints every target that changes or failed, with its diff, then the
 /// summary line.
@@ -149,10 +149,18 @@ fn preflight_summary(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             .iter()
             .filter(|t| !t.preflight.is_empty())
             .count();
+        let checks = if unchecked == 1 {
+            "1 check that could not run".to_owned()
+        } else {
+            format!("{unchecked} checks that could not run")
+        };
         writeln!(
             out,
-            "{} {problems} problems, {unchecked} checks that could not run, {notes} notes, in {targets} targets.",
-            paint(BOLD, "Preflight:")
+            "{} {}, {checks}, {}, in {}.",
+            paint(BOLD, "Preflight:"),
+            super::count(problems, "problem"),
+            super::count(notes, "note"),
+            super::count(targets, "target")
         )?;
     }
     Ok(())
@@ -280,6 +288,11 @@ pub fn apply(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
                 "{} {id} ({action}): written, but what reads back differs from the profile",
                 paint(RED, "mismatch")
             )?,
+            ApplyOutcome::AlreadyApplied => writeln!(
+                out,
+                "{} {id} ({action}): live already equals the plan; nothing written",
+                paint(GREEN, "already applied")
+            )?,
             ApplyOutcome::NotAttempted(reason) => writeln!(
                 out,
                 "{} {id} ({action}): {}",
@@ -301,9 +314,13 @@ pub fn apply(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
             )
         )?;
     }
+    let already = match report.already_applied() {
+        0 => String::new(),
+        n => format!(", {n} already applied"),
+    };
     writeln!(
         out,
-        "{} {} applied, {} failed, {} not attempted.",
+        "{} {} applied, {} failed, {} not attempted{already}.",
         paint(BOLD, "Apply:"),
         report.applied(),
         report.failed(),
@@ -311,14 +328,15 @@ pub fn apply(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
     )
 }
 
-/// Why a saved plan was refused, with what changed per target.
-pub fn stale(out: &mut dyn Write, stale: &[StaleTarget]) -> io::Result<()> {
+/// Why a saved plan was refused, with what changed per target and how to
+/// go on.
+pub fn stale(out: &mut dyn Write, recheck: &Recheck, plan_path: &str) -> io::Result<()> {
+    let stale = &recheck.stale;
     writeln!(
         out,
-        "{} {} target{} changed since the plan was made; nothing was applied.\n",
+        "{} {} changed since the plan was made; nothing was applied.\n",
         paint(RED, "The plan is stale:"),
-        stale.len(),
-        if stale.len() == 1 { "" } else { "s" }
+        super::count(stale.len(), "target")
     )?;
     for target in stale {
         match &target.now {
@@ -334,5 +352,31 @@ pub fn stale(out: &mut dyn Write, stale: &[StaleTarget]) -> io::Result<()> {
         }
         writeln!(out)?;
     }
-    writeln!(out, "Run `fleet plan` again and review the new plan.")
+    if !recheck.already_applied.is_empty() {
+        writeln!(
+            out,
+            "{} of the plan already equal its `after` (applied by an earlier run).",
+            super::count(recheck.already_applied.len(), "target")
+        )?;
+    }
+    writeln!(
+        out,
+        "To go on, run `fleet plan` again and review the new plan"
+    )?;
+    // A short list fits on a command line; a long one is better re-planned.
+    if stale.len() <= 10 {
+        let excludes: String = stale
+            .iter()
+            .map(|t| format!(" --exclude {}", t.plan.target.id()))
+            .collect();
+        writeln!(
+            out,
+            "or apply the rest of this plan without the stale targets: `fleet apply {plan_path}{excludes}`."
+        )
+    } else {
+        writeln!(
+            out,
+            "or apply the rest of this plan with --exclude (or --target) leaving out the stale targets above."
+        )
+    }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::engine::saved::Shard;
+use crate::engine::preflight::Severity;
 use crate::engine::{
     Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, TargetPlan, unified_diff,
 };
@@ -399,10 +400,14 @@ pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
                 if rows <= PREFLIGHT_ROWS {
                     let _ = writeln!(
                         findings,
-                        "| `{}` | {} | {:?}: {} | {} |",
+                        "| `{}` | {} | {}: {} | {} |",
                         target.target.id(),
                         escape_cell(&finding.resource),
-                        finding.severity,
+                        match finding.severity {
+                            Severity::Problem => "problem",
+                            Severity::CannotCheck => "cannot check",
+                            Severity::Note => "note",
+                        },
                         escape_cell(&finding.problem),
                         escape_cell(&finding.fix)
                     );
@@ -462,21 +467,25 @@ pub fn apply(report: &ApplyReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "### fleet apply: {} applied, {} failed, {} not attempted\n",
+        "### fleet apply: {} applied, {} failed, {} not attempted{}\n",
         report.applied(),
         report.failed(),
-        report.not_attempted()
+        report.not_attempted(),
+        match report.already_applied() {
+            0 => String::new(),
+            n => format!(", {n} already applied"),
+        }
     );
     let problems: Vec<_> = report
         .results
         .iter()
-        .filter(|r| r.outcome != ApplyOutcome::Applied)
+        .filter(|r| r.outcome.is_failure())
         .collect();
     if !problems.is_empty() {
         out.push_str("| target | action | outcome |\n|---|---|---|\n");
         for result in problems {
             let outcome = match &result.outcome {
-                ApplyOutcome::Applied => continue,
+                ApplyOutcome::Applied | ApplyOutcome::AlreadyApplied => continue,
                 ApplyOutcome::Failed(err) => {
                     format!("failed: {}: {}", err.code, escape_cell(&err.message))
                 }

@@ -66,6 +66,16 @@ pub fn unreported_note(unreported: &crate::engine::UnreportedFlags) -> String {
     )
 }
 
+/// `1 account`, `2 accounts`: a count with its noun, plural when it is not
+/// one. For nouns whose plural adds an `s`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod audit_tests;
 #[cfg(test)]

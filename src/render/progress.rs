@@ -6,7 +6,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::engine::Progress;
 
-/// Draws nothing unless stderr is a terminal and `CI` is unset.
+/// Draws nothing unless stderr is a terminal and `CI` is unset. Callers
+/// pass `quiet` for `-v` too: its lines would be drawn through the bar.
 pub struct Bar {
     bar: Option<ProgressBar>,
 }

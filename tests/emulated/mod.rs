@@ -118,6 +118,22 @@ impl Emulator {
         );
     }
 
+    /// `GET /_emulator/state`: every stored configuration, in the form
+    /// [`Emulator::put_state`] takes.
+    pub fn state(&self) -> Value {
+        let addr = self.endpoint.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "GET /_emulator/state HTTP/1.0\r\nHost: {addr}\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let body = response.split("\r\n\r\n").nth(1).unwrap();
+        serde_json::from_str(body).unwrap()
+    }
+
     /// Injected fault counts by kind.
     pub fn faults(&self, kind: &str) -> u64 {
         self.stats()["faults"][kind].as_u64().unwrap()

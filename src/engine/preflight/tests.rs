@@ -236,3 +236,41 @@ fn wildcards() {
     assert!(wildcard("arn:aws:s3:::b/*", "arn:aws:s3:::b/y/z", false));
     assert!(wildcard("a?c", "abc", false));
 }
+
+#[tokio::test]
+async fn only_a_refused_read_asks_for_read_permissions() {
+    let mut facts = Facts::default();
+    facts.group = Err(ApiError::new("AccessDeniedException", "no"));
+    facts.role = Err(ApiError::new("ServiceUnavailable", "later"));
+    let found = findings(facts).await;
+    let fix = |resource: &str| {
+        found
+            .iter()
+            .find(|f| f.resource.contains(resource))
+            .map(|f| f.fix.as_str())
+            .unwrap()
+    };
+    assert!(fix("log group").starts_with("grant fleet's role the read permissions"));
+    assert!(!fix("role/logging").contains("grant"), "{found:#?}");
+}
+
+#[tokio::test]
+async fn a_service_the_endpoint_does_not_serve_is_reported_once_not_per_target() {
+    let mut facts = Facts::default();
+    let not_served = ApiError::new(ApiError::NOT_SERVED, "HTTP 404");
+    facts.bucket.region = Err(not_served.clone());
+    facts.role = Err(not_served);
+    let fleet = fleet::parse("fleet.toml", FLEET.to_owned()).unwrap().fleet;
+    let api = crate::engine::fake::FakeApi::default();
+    let mut plan = plan_targets(&api, fleet.targets.clone(), 1, &NoProgress).await;
+    let destinations = FakeDestinations {
+        facts,
+        calls: Default::default(),
+    };
+    let report = preflight(&destinations, &mut plan, 4, &NoProgress).await;
+    assert_eq!(
+        report.not_served.into_iter().collect::<Vec<_>>(),
+        [Service::S3, Service::Iam]
+    );
+    assert_eq!(plan.targets[0].preflight, vec![]);
+}
