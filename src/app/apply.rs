@@ -135,15 +135,7 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
             return Ok(Exit::Failure);
         }
     }
-    let ok = write_changes(
-        ui,
-        &aws,
-        &plan,
-        Vec::new(),
-        concurrency,
-        args.max_failures,
-    )
-    .await?;
+    let ok = write_changes(ui, &aws, &plan, Vec::new(), concurrency, args.max_failures).await?;
     super::note_renewals(ui, &aws);
     Ok(if ok && unreadable == 0 {
         Exit::Success

@@ -387,8 +387,7 @@ pub fn changed_fields(a: Option<&LoggingConfig>, b: Option<&LoggingConfig>) -> V
 
 /// Every leaf of a configuration as (dotted key, value), `None` for absent.
 fn fields(config: Option<&LoggingConfig>) -> [(&'static str, Option<String>); 11] {
-    let flag =
-        |f: fn(&LoggingConfig) -> Option<bool>| config.and_then(|c| f(c)).map(|on| on.to_string());
+    let flag = |f: fn(&LoggingConfig) -> Option<bool>| config.and_then(&f).map(|on| on.to_string());
     let s3 = config.and_then(|c| c.s3_config.as_ref());
     let cw = config.and_then(|c| c.cloudwatch_config.as_ref());
     let large = cw.and_then(|cw| cw.large_data_delivery_s3_config.as_ref());

@@ -761,15 +761,14 @@ pub async fn apply_destinations<A: ManagedApi, T: AsRef<Target> + Sync>(
 fn in_region(desired: &Desired, live: Live) -> Result<Live, ApiError> {
     if let (Resource::Bucket { name, region, .. }, Live::Bucket(bucket)) =
         (&desired.resource, &live)
+        && let Some(found) = bucket.region.as_ref().filter(|found| *found != region)
     {
-        if let Some(found) = bucket.region.as_ref().filter(|found| *found != region) {
-            return Err(ApiError::new(
-                "BucketInAnotherRegion",
-                format!(
-                    "bucket {name} exists in {found}, but the logging configuration of {region} can only deliver to a bucket in {region}; choose another bucket_name (with {{region}} in it)"
-                ),
-            ));
-        }
+        return Err(ApiError::new(
+            "BucketInAnotherRegion",
+            format!(
+                "bucket {name} exists in {found}, but the logging configuration of {region} can only deliver to a bucket in {region}; choose another bucket_name (with {{region}} in it)"
+            ),
+        ));
     }
     Ok(live)
 }

@@ -107,7 +107,7 @@ pub fn stale_destinations(
         let label = planned.resource.label();
         stale.push(StaleDestination {
             resource: planned.resource.clone(),
-            diff: similar::TextDiff::from_lines(&render(&planned.before), &render(&before))
+            diff: similar::TextDiff::from_lines(render(&planned.before), render(&before))
                 .unified_diff()
                 .context_radius(3)
                 .header(

@@ -37,13 +37,13 @@ pub fn losses(live: Option<&LoggingConfig>, desired: Option<&LoggingConfig>) -> 
             "CloudWatch destination {} removed",
             was.log_group_name
         )),
-        (Some(was), Some(will)) => {
-            if was.log_group_name != will.log_group_name || was.role_arn != will.role_arn {
-                out.push(format!(
-                    "CloudWatch destination {} replaced by {}",
-                    was.log_group_name, will.log_group_name
-                ));
-            }
+        (Some(was), Some(will))
+            if (was.log_group_name != will.log_group_name || was.role_arn != will.role_arn) =>
+        {
+            out.push(format!(
+                "CloudWatch destination {} replaced by {}",
+                was.log_group_name, will.log_group_name
+            ));
         }
         _ => {}
     }

@@ -614,44 +614,43 @@ impl<'f> Checker<'f> {
                 .map(|s3| s3.get_ref()),
         );
         for bucket in buckets.filter_map(|s3| s3.bucket.as_ref()) {
-            if let Some(days) = &bucket.get_ref().expire_after_days {
-                if *days.get_ref() < 1 || *days.get_ref() > i64::from(u32::MAX) {
-                    self.error(
+            if let Some(days) = &bucket.get_ref().expire_after_days
+                && (*days.get_ref() < 1 || *days.get_ref() > i64::from(u32::MAX))
+            {
+                self.error(
                         days.span(),
                         format!("expire_after_days = {} is not a number of days", days.get_ref()),
                     )
                     .label("must be 1 or more")
                     .help("logs older than this many days are deleted; use 1 or more, or leave the key out to keep them");
-                }
             }
         }
         if let Some(group) = template
             .cloudwatch
             .as_ref()
             .and_then(|cw| cw.log_group.as_ref())
+            && let Some(days) = &group.get_ref().retention_in_days
         {
-            if let Some(days) = &group.get_ref().retention_in_days {
-                let accepted =
-                    u32::try_from(*days.get_ref()).is_ok_and(|d| RETENTION_DAYS.contains(&d));
-                if !accepted {
-                    let closest = RETENTION_DAYS
-                        .iter()
-                        .min_by_key(|d| (i64::from(**d) - days.get_ref()).abs())
-                        .copied()
-                        .unwrap_or(30);
-                    self.error(
-                        days.span(),
-                        format!(
-                            "retention_in_days = {} is not a retention CloudWatch Logs accepts",
-                            days.get_ref()
-                        ),
-                    )
-                    .label("not an accepted retention")
-                    .help(format!(
-                        "use one of {} (closest: {closest})",
-                        RETENTION_DAYS.map(|d| d.to_string()).join(", ")
-                    ));
-                }
+            let accepted =
+                u32::try_from(*days.get_ref()).is_ok_and(|d| RETENTION_DAYS.contains(&d));
+            if !accepted {
+                let closest = RETENTION_DAYS
+                    .iter()
+                    .min_by_key(|d| (i64::from(**d) - days.get_ref()).abs())
+                    .copied()
+                    .unwrap_or(30);
+                self.error(
+                    days.span(),
+                    format!(
+                        "retention_in_days = {} is not a retention CloudWatch Logs accepts",
+                        days.get_ref()
+                    ),
+                )
+                .label("not an accepted retention")
+                .help(format!(
+                    "use one of {} (closest: {closest})",
+                    RETENTION_DAYS.map(|d| d.to_string()).join(", ")
+                ));
             }
         }
     }
@@ -931,10 +930,10 @@ impl<'f> Checker<'f> {
                 .as_ref()
                 .map(|raw| expansion.s3(raw)),
         });
-        if let (Some(cw), Some(raw)) = (&cloudwatch_config, &template.cloudwatch) {
-            if raw.role.is_some() {
-                expansion.own_role(&raw.role_arn, &cw.role_arn);
-            }
+        if let (Some(cw), Some(raw)) = (&cloudwatch_config, &template.cloudwatch)
+            && raw.role.is_some()
+        {
+            expansion.own_role(&raw.role_arn, &cw.role_arn);
         }
         let [text, image, embedding, video, audio] = template.flags;
         expansion.ok.then_some(LoggingConfig {

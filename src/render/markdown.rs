@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::engine::saved::Shard;
 use crate::engine::preflight::Severity;
+use crate::engine::saved::Shard;
 use crate::engine::{
     Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, TargetPlan, unified_diff,
 };
