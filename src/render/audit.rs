@@ -212,7 +212,7 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
         head,
         "`{}` (sha256 `{}`), audited at {}, {}{}.\n",
         source.fleet_file,
-        &source.fleet_sha256[..source.fleet_sha256.len().min(12)],
+        super::short_sha(source.fleet_sha256),
         source.created_at,
         if source.all_regions {
             "every Bedrock region of each account"

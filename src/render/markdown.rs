@@ -348,7 +348,7 @@ pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
         head,
         "`{}` (sha256 `{}`), planned at {}\n",
         source.fleet_file,
-        &source.fleet_sha256[..source.fleet_sha256.len().min(12)],
+        super::short_sha(source.fleet_sha256),
         source.created_at
     );
     // Sections that are always shown are capped in a limited comment.

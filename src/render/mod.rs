@@ -66,6 +66,12 @@ pub fn unreported_note(unreported: &crate::engine::UnreportedFlags) -> String {
     )
 }
 
+/// The first 12 characters of a sha256 as headings show it; a hand-edited
+/// plan's value may be short or not hex, and must not make a renderer panic.
+pub fn short_sha(sha: &str) -> String {
+    sha.chars().take(12).collect()
+}
+
 /// `1 account`, `2 accounts`: a count with its noun, plural when it is not
 /// one. For nouns whose plural adds an `s`.
 pub fn count(n: usize, noun: &str) -> String {

@@ -140,6 +140,13 @@ async fn markdown_plan_stays_under_the_comment_limit() {
     assert!(!full.contains("JSON plan artifact"));
 }
 
+#[test]
+fn a_short_or_non_hex_sha_is_shown_as_it_is() {
+    assert_eq!(super::short_sha("abc"), "abc");
+    assert_eq!(super::short_sha("ééééééééééééééé"), "éééééééééééé");
+    assert_eq!(super::short_sha(&"f".repeat(64)), "ffffffffffff");
+}
+
 #[tokio::test]
 async fn markdown_apply_summary() {
     let fleet = fleet();
