@@ -487,6 +487,31 @@ mod tests {
     }
 
     #[test]
+    fn destination_calls_are_named_alone_or_by_service() {
+        let rule: FaultRule = "throttle:1::s3,logs".parse().unwrap();
+        assert!(rule.covers(Operation::CreateBucket, "1/x"));
+        assert!(rule.covers(Operation::DescribeLogGroups, "1/x"));
+        assert!(!rule.covers(Operation::GetRole, "1/x"));
+        assert!(!rule.covers(Operation::Get, "1/x"));
+        let rule: FaultRule = "denied:1::create_role,get_bucket_location".parse().unwrap();
+        assert!(rule.covers(Operation::CreateRole, "1/x"));
+        assert!(rule.covers(Operation::GetBucketLocation, "1/x"));
+        assert!(!rule.covers(Operation::GetRole, "1/x"));
+        // The default stays Bedrock's, and `*` now covers destinations too.
+        let rule: FaultRule = "throttle:1".parse().unwrap();
+        assert!(!rule.covers(Operation::CreateBucket, "1/x"));
+        let rule: FaultRule = "throttle:1::*".parse().unwrap();
+        assert!(rule.covers(Operation::PutRetentionPolicy, "1/x"));
+        let names: std::collections::HashSet<&str> =
+            Operation::ALL.iter().map(|op| op.name()).collect();
+        assert_eq!(names.len(), Operation::ALL.len(), "names are unique");
+        assert!(
+            Operation::ALL.len() <= 64,
+            "operations fit the rule's bit set"
+        );
+    }
+
+    #[test]
     fn display_round_trips() {
         for text in [
             "throttle:0.3:*/*",
@@ -494,6 +519,9 @@ mod tests {
             "drop:0.25:222222222222/*:put,delete",
             "slow:1:*/*:*",
             "error500:0:*/us-*:sts",
+            "throttle:0.5:*/*:s3,logs",
+            "denied:1:*/*:iam,create_bucket",
+            "drop:1:*/*:put,get_role",
         ] {
             let rule: FaultRule = text.parse().unwrap();
             assert_eq!(rule.to_string(), text);
