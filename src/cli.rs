@@ -148,7 +148,7 @@ pub enum Command {
     /// example, or on the fleet file given with -c.
     #[command(after_help = DEMO_EXIT)]
     Demo,
-    /// Serve the local Bedrock + STS emulator.
+    /// Serve the local emulator: Bedrock logging, STS, and the S3, IAM and CloudWatch Logs calls of destinations.
     #[command(after_help = EMULATOR_EXIT)]
     Emulator(EmulatorArgs),
     /// Print the shell completion script for SHELL on stdout.
@@ -463,7 +463,7 @@ pub struct EmulatorArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub latency_ms: u64,
 
-    /// Inject faults, repeatable: KIND:RATE[:SCOPE[:OPS]], KIND one of throttle, error500, drop, slow, denied, iam_lag; SCOPE a glob on ACCOUNT/REGION; OPS get,put,delete,assume_role,get_caller_identity (default: the Bedrock calls).
+    /// Inject faults, repeatable: KIND:RATE[:SCOPE[:OPS]], KIND one of throttle, error500, drop, slow, denied, iam_lag; SCOPE a glob on ACCOUNT/REGION; OPS get,put,delete,assume_role,get_caller_identity, a destination call (create_bucket, get_role, put_retention_policy, …) or a group bedrock,sts,s3,iam,logs,* (default: the Bedrock calls).
     #[arg(long = "fault", value_name = "KIND:RATE[:SCOPE[:OPS]]")]
     pub faults: Vec<FaultRule>,
 
@@ -482,4 +482,12 @@ pub struct EmulatorArgs {
     /// answer 400 ExpiredTokenException, as AWS does.
     #[arg(long, value_name = "SECONDS")]
     pub session_lifetime: Option<u64>,
+
+    /// Check a Put's destinations against the emulator's S3, IAM and Logs
+    /// state, as AWS does: a missing log group, a role that does not trust
+    /// bedrock.amazonaws.com or cannot write to the group, or a bucket that
+    /// is missing, in another region or whose policy does not let Bedrock
+    /// write answers 400 ValidationException "Failed to validate permissions …".
+    #[arg(long)]
+    pub validate_destinations: bool,
 }

@@ -34,6 +34,7 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> Result<Exit> {
         seed: args.seed,
         omitted_flags,
         session_lifetime: args.session_lifetime.map(Duration::from_secs),
+        validate_destinations: args.validate_destinations,
         ..emulator::EmulatorOptions::default()
     };
     emulator::serve_until_signal(options).await?;

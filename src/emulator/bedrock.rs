@@ -48,19 +48,50 @@ impl LoggingConfig {
     /// because a role just created has not propagated through IAM.
     pub(crate) fn permission_failure(&self) -> String {
         match (&self.cloud_watch_config, &self.s3_config) {
-            (Some(cloudwatch), _) => format!(
-                "Failed to validate permissions for log group: {}, with role: {}. Verify the IAM role permissions are correct.",
-                cloudwatch.log_group_name, cloudwatch.role_arn
-            ),
-            (None, Some(s3)) => format!(
-                "Failed to validate permissions for S3 bucket: {}. Verify the bucket policy lets bedrock.amazonaws.com write to it.",
-                s3.bucket_name
-            ),
+            (Some(cloudwatch), _) => {
+                log_group_failure(&cloudwatch.log_group_name, &cloudwatch.role_arn)
+            }
+            (None, Some(s3)) => bucket_failure(&s3.bucket_name),
             (None, None) => {
                 "Failed to validate permissions for the logging destinations.".to_owned()
             }
         }
     }
+
+    /// The log group and role of the CloudWatch destination.
+    pub(crate) fn cloudwatch(&self) -> Option<(&str, &str)> {
+        self.cloud_watch_config
+            .as_ref()
+            .map(|config| (config.log_group_name.as_str(), config.role_arn.as_str()))
+    }
+
+    /// Every bucket the configuration writes to, with its key prefix: the
+    /// large-data bucket first, then the S3 destination.
+    pub(crate) fn buckets(&self) -> Vec<(&str, Option<&str>)> {
+        let large = self
+            .cloud_watch_config
+            .as_ref()
+            .and_then(|config| config.large_data_delivery_s3_config.as_ref());
+        large
+            .into_iter()
+            .chain(self.s3_config.as_ref())
+            .map(|config| (config.bucket_name.as_str(), config.key_prefix.as_deref()))
+            .collect()
+    }
+}
+
+/// AWS's answer to a Put whose log group or role Bedrock cannot use.
+pub(crate) fn log_group_failure(log_group: &str, role_arn: &str) -> String {
+    format!(
+        "Failed to validate permissions for log group: {log_group}, with role: {role_arn}. Verify the IAM role permissions are correct."
+    )
+}
+
+/// The answer to a Put whose bucket Bedrock cannot write to.
+pub(crate) fn bucket_failure(bucket: &str) -> String {
+    format!(
+        "Failed to validate permissions for S3 bucket: {bucket}. Verify the bucket policy lets bedrock.amazonaws.com write to it."
+    )
 }
 
 /// Like AWS, a flag a Put omits is stored as true.

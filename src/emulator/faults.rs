@@ -18,8 +18,10 @@ expected KIND:RATE[:SCOPE[:OPERATIONS]]
   RATE        fraction of matching calls that fail: 0..1 (`0.3`) or a percentage (`30%`)
   SCOPE       glob on ACCOUNT/REGION, default `*/*` (`*/eu-west-1`, `222222222222/*`)
   OPERATIONS  comma-separated get, put, delete, assume_role, get_caller_identity,
-              or the groups `bedrock` (the default), `sts` and `*` (every operation)
-examples: `throttle:0.3`, `denied:1:*/eu-west-1`, `error500:10%:222222222222/*:put`";
+              an S3, IAM or CloudWatch Logs call in snake case (create_bucket,
+              get_bucket_policy, create_role, put_retention_policy, ...), or the
+              groups `bedrock` (the default), `sts`, `s3`, `iam`, `logs` and `*` (every operation)
+examples: `throttle:0.3`, `denied:1:*/eu-west-1`, `error500:10%:222222222222/*:put`, `throttle:0.5::s3,logs`";
 
 /// How an emulated call fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,63 +67,161 @@ impl fmt::Display for FaultKind {
     }
 }
 
-/// An emulated AWS operation.
+/// Which AWS service an operation belongs to: it decides the protocol of
+/// the operation's errors and the group names of fault rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Operation {
-    Get,
-    Put,
-    Delete,
-    AssumeRole,
-    GetCallerIdentity,
+pub(crate) enum Service {
+    Bedrock,
+    Sts,
+    S3,
+    Iam,
+    Logs,
+}
+
+impl Service {
+    /// The group name in fault rules.
+    fn group(self) -> &'static str {
+        match self {
+            Service::Bedrock => "bedrock",
+            Service::Sts => "sts",
+            Service::S3 => "s3",
+            Service::Iam => "iam",
+            Service::Logs => "logs",
+        }
+    }
+}
+
+/// One table of every emulated operation: the variant, the name fault rules
+/// and `/_emulator/stats` use, the service, the IAM action (as an
+/// access-denied message shows it) and whether the call changes state.
+macro_rules! operations {
+    ($($variant:ident => $name:literal, $service:ident, $action:literal, $writes:literal;)*) => {
+        /// An emulated AWS operation.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub(crate) enum Operation {
+            $($variant,)*
+        }
+
+        impl Operation {
+            pub(crate) const ALL: &'static [Operation] = &[$(Operation::$variant,)*];
+
+            /// The name used in fault rules and in `/_emulator/stats`.
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(Operation::$variant => $name,)*
+                }
+            }
+
+            pub(crate) fn service(self) -> Service {
+                match self {
+                    $(Operation::$variant => Service::$service,)*
+                }
+            }
+
+            /// The IAM action name, as an access-denied message shows it.
+            pub(crate) fn action(self) -> &'static str {
+                match self {
+                    $(Operation::$variant => $action,)*
+                }
+            }
+
+            /// Whether the call changes state (for "nothing was written" checks).
+            pub(crate) fn writes(self) -> bool {
+                match self {
+                    $(Operation::$variant => $writes,)*
+                }
+            }
+        }
+    };
+}
+
+operations! {
+    Get => "get", Bedrock, "bedrock:GetModelInvocationLoggingConfiguration", false;
+    Put => "put", Bedrock, "bedrock:PutModelInvocationLoggingConfiguration", true;
+    Delete => "delete", Bedrock, "bedrock:DeleteModelInvocationLoggingConfiguration", true;
+    AssumeRole => "assume_role", Sts, "sts:AssumeRole", false;
+    GetCallerIdentity => "get_caller_identity", Sts, "sts:GetCallerIdentity", false;
+    // S3's IAM actions are not always named like its API calls.
+    CreateBucket => "create_bucket", S3, "s3:CreateBucket", true;
+    DeleteBucket => "delete_bucket", S3, "s3:DeleteBucket", true;
+    HeadBucket => "head_bucket", S3, "s3:ListBucket", false;
+    GetBucketLocation => "get_bucket_location", S3, "s3:GetBucketLocation", false;
+    GetBucketPolicy => "get_bucket_policy", S3, "s3:GetBucketPolicy", false;
+    PutBucketPolicy => "put_bucket_policy", S3, "s3:PutBucketPolicy", true;
+    DeleteBucketPolicy => "delete_bucket_policy", S3, "s3:DeleteBucketPolicy", true;
+    GetBucketOwnershipControls => "get_bucket_ownership_controls", S3, "s3:GetBucketOwnershipControls", false;
+    PutBucketOwnershipControls => "put_bucket_ownership_controls", S3, "s3:PutBucketOwnershipControls", true;
+    DeleteBucketOwnershipControls => "delete_bucket_ownership_controls", S3, "s3:PutBucketOwnershipControls", true;
+    GetPublicAccessBlock => "get_public_access_block", S3, "s3:GetBucketPublicAccessBlock", false;
+    PutPublicAccessBlock => "put_public_access_block", S3, "s3:PutBucketPublicAccessBlock", true;
+    DeletePublicAccessBlock => "delete_public_access_block", S3, "s3:PutBucketPublicAccessBlock", true;
+    GetBucketEncryption => "get_bucket_encryption", S3, "s3:GetEncryptionConfiguration", false;
+    PutBucketEncryption => "put_bucket_encryption", S3, "s3:PutEncryptionConfiguration", true;
+    DeleteBucketEncryption => "delete_bucket_encryption", S3, "s3:PutEncryptionConfiguration", true;
+    GetBucketLifecycleConfiguration => "get_bucket_lifecycle_configuration", S3, "s3:GetLifecycleConfiguration", false;
+    PutBucketLifecycleConfiguration => "put_bucket_lifecycle_configuration", S3, "s3:PutLifecycleConfiguration", true;
+    DeleteBucketLifecycle => "delete_bucket_lifecycle", S3, "s3:PutLifecycleConfiguration", true;
+    CreateRole => "create_role", Iam, "iam:CreateRole", true;
+    GetRole => "get_role", Iam, "iam:GetRole", false;
+    DeleteRole => "delete_role", Iam, "iam:DeleteRole", true;
+    UpdateAssumeRolePolicy => "update_assume_role_policy", Iam, "iam:UpdateAssumeRolePolicy", true;
+    PutRolePolicy => "put_role_policy", Iam, "iam:PutRolePolicy", true;
+    GetRolePolicy => "get_role_policy", Iam, "iam:GetRolePolicy", false;
+    DeleteRolePolicy => "delete_role_policy", Iam, "iam:DeleteRolePolicy", true;
+    ListRolePolicies => "list_role_policies", Iam, "iam:ListRolePolicies", false;
+    ListAttachedRolePolicies => "list_attached_role_policies", Iam, "iam:ListAttachedRolePolicies", false;
+    AttachRolePolicy => "attach_role_policy", Iam, "iam:AttachRolePolicy", true;
+    DetachRolePolicy => "detach_role_policy", Iam, "iam:DetachRolePolicy", true;
+    CreatePolicy => "create_policy", Iam, "iam:CreatePolicy", true;
+    GetPolicy => "get_policy", Iam, "iam:GetPolicy", false;
+    GetPolicyVersion => "get_policy_version", Iam, "iam:GetPolicyVersion", false;
+    CreateLogGroup => "create_log_group", Logs, "logs:CreateLogGroup", true;
+    DeleteLogGroup => "delete_log_group", Logs, "logs:DeleteLogGroup", true;
+    DescribeLogGroups => "describe_log_groups", Logs, "logs:DescribeLogGroups", false;
+    PutRetentionPolicy => "put_retention_policy", Logs, "logs:PutRetentionPolicy", true;
+    DeleteRetentionPolicy => "delete_retention_policy", Logs, "logs:DeleteRetentionPolicy", true;
+    AssociateKmsKey => "associate_kms_key", Logs, "logs:AssociateKmsKey", true;
+    DisassociateKmsKey => "disassociate_kms_key", Logs, "logs:DisassociateKmsKey", true;
 }
 
 impl Operation {
-    pub(crate) const ALL: [Operation; 5] = [
-        Operation::Get,
-        Operation::Put,
-        Operation::Delete,
-        Operation::AssumeRole,
-        Operation::GetCallerIdentity,
-    ];
-
-    /// The name used in fault rules and in `/_emulator/stats`.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Operation::Get => "get",
-            Operation::Put => "put",
-            Operation::Delete => "delete",
-            Operation::AssumeRole => "assume_role",
-            Operation::GetCallerIdentity => "get_caller_identity",
-        }
-    }
-
-    /// The IAM action name, as an access-denied message shows it.
-    pub(crate) fn action(self) -> &'static str {
-        match self {
-            Operation::Get => "bedrock:GetModelInvocationLoggingConfiguration",
-            Operation::Put => "bedrock:PutModelInvocationLoggingConfiguration",
-            Operation::Delete => "bedrock:DeleteModelInvocationLoggingConfiguration",
-            Operation::AssumeRole => "sts:AssumeRole",
-            Operation::GetCallerIdentity => "sts:GetCallerIdentity",
-        }
-    }
-
     pub(crate) fn is_sts(self) -> bool {
-        matches!(self, Operation::AssumeRole | Operation::GetCallerIdentity)
+        self.service() == Service::Sts
+    }
+
+    /// STS and IAM are global: a region not enabled does not refuse them.
+    pub(crate) fn is_global(self) -> bool {
+        matches!(self.service(), Service::Sts | Service::Iam)
     }
 
     pub(crate) fn index(self) -> usize {
         self as usize
     }
 
-    fn bit(self) -> u8 {
+    fn bit(self) -> u64 {
         1 << self.index()
+    }
+
+    /// The operations of `service`, as a set of bits.
+    fn of(service: Service) -> u64 {
+        Operation::ALL
+            .iter()
+            .filter(|op| op.service() == service)
+            .fold(0, |bits, op| bits | op.bit())
     }
 }
 
-const BEDROCK_OPERATIONS: u8 = 0b00111;
-const STS_OPERATIONS: u8 = 0b11000;
-const ALL_OPERATIONS: u8 = BEDROCK_OPERATIONS | STS_OPERATIONS;
+const SERVICES: [Service; 5] = [
+    Service::Bedrock,
+    Service::Sts,
+    Service::S3,
+    Service::Iam,
+    Service::Logs,
+];
+
+fn all_operations() -> u64 {
+    Operation::ALL.iter().fold(0, |bits, op| bits | op.bit())
+}
 
 /// One fault switch: `KIND:RATE[:SCOPE[:OPERATIONS]]`.
 ///
@@ -137,11 +237,18 @@ const ALL_OPERATIONS: u8 = BEDROCK_OPERATIONS | STS_OPERATIONS;
 /// - `SCOPE`: a glob on `ACCOUNT/REGION`, default `*/*`: `*/eu-west-1`,
 ///   `222222222222/*`, `*/eu-*`. An empty scope (`throttle:1::put`) is `*/*`.
 /// - `OPERATIONS`: comma-separated `get`, `put`, `delete`, `assume_role`,
-///   `get_caller_identity`, or the groups `bedrock` (the default: the three
-///   logging calls), `sts` (both STS calls) and `*` (every operation).
+///   `get_caller_identity`, the destination calls by their snake-case names
+///   (`create_bucket`, `get_bucket_location`, `get_role`, `describe_log_groups`,
+///   … see [`Operation`]), or the groups `bedrock` (the default: the three
+///   logging calls), `sts` (both STS calls), `s3`, `iam`, `logs` and `*`
+///   (every operation).
 ///
-/// STS calls are faulted only when a rule names them (`sts`, `*`, or the
-/// operation itself). For `assume_role` the scope's ACCOUNT is the account of
+/// STS, S3, IAM and Logs calls are faulted only when a rule names them (their
+/// group, `*`, or the operation itself), so the rules of a Bedrock benchmark
+/// leave a destination's set-up alone. IAM is global: its calls are matched
+/// against the region they are signed for. S3 and Logs are answered in their
+/// own protocols: S3 throttling is 503 `SlowDown`, Logs' denial a 400
+/// `AccessDeniedException`, as AWS answers. For `assume_role` the scope's ACCOUNT is the account of
 /// the role being assumed (`denied:1:222222222222/*:assume_role` makes that
 /// account unreachable); for every other call it is the caller's account.
 ///
@@ -151,7 +258,7 @@ pub struct FaultRule {
     kind: FaultKind,
     rate: f64,
     scope: Option<GlobMatcher>,
-    operations: u8,
+    operations: u64,
 }
 
 impl FaultRule {
@@ -231,7 +338,7 @@ impl FromStr for FaultRule {
             }
         };
         let operations = match parts.next() {
-            None | Some("") => BEDROCK_OPERATIONS,
+            None | Some("") => Operation::of(Service::Bedrock),
             Some(text) => parse_operations(text).map_err(fail)?,
         };
         Ok(FaultRule {
@@ -259,18 +366,19 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     Ok(rate)
 }
 
-fn parse_operations(text: &str) -> Result<u8, String> {
+fn parse_operations(text: &str) -> Result<u64, String> {
     let mut operations = 0;
     for name in text.split(',').map(str::trim) {
         operations |= match name {
-            "*" | "all" => ALL_OPERATIONS,
-            "bedrock" => BEDROCK_OPERATIONS,
-            "sts" => STS_OPERATIONS,
-            _ => Operation::ALL
-                .into_iter()
-                .find(|op| op.name() == name)
-                .map(Operation::bit)
-                .ok_or_else(|| format!("unknown operation `{name}`"))?,
+            "*" | "all" => all_operations(),
+            _ => match SERVICES.into_iter().find(|service| service.group() == name) {
+                Some(service) => Operation::of(service),
+                None => Operation::ALL
+                    .iter()
+                    .find(|op| op.name() == name)
+                    .map(|op| op.bit())
+                    .ok_or_else(|| format!("unknown operation `{name}`"))?,
+            },
         };
     }
     Ok(operations)
@@ -281,16 +389,26 @@ impl fmt::Display for FaultRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scope = self.scope.as_ref().map_or("*/*", |g| g.glob().glob());
         write!(f, "{}:{}:{scope}", self.kind, self.rate)?;
-        if self.operations != BEDROCK_OPERATIONS {
-            let names: Vec<&str> = match self.operations {
-                ALL_OPERATIONS => vec!["*"],
-                STS_OPERATIONS => vec!["sts"],
-                bits => Operation::ALL
-                    .into_iter()
-                    .filter(|op| bits & op.bit() != 0)
-                    .map(Operation::name)
-                    .collect(),
-            };
+        if self.operations != Operation::of(Service::Bedrock) {
+            let mut names: Vec<&str> = Vec::new();
+            let mut rest = self.operations;
+            if rest == all_operations() {
+                names.push("*");
+                rest = 0;
+            }
+            for service in SERVICES {
+                let bits = Operation::of(service);
+                if rest & bits == bits {
+                    names.push(service.group());
+                    rest &= !bits;
+                }
+            }
+            names.extend(
+                Operation::ALL
+                    .iter()
+                    .filter(|op| rest & op.bit() != 0)
+                    .map(|op| op.name()),
+            );
             write!(f, ":{}", names.join(","))?;
         }
         Ok(())
@@ -369,6 +487,31 @@ mod tests {
     }
 
     #[test]
+    fn destination_calls_are_named_alone_or_by_service() {
+        let rule: FaultRule = "throttle:1::s3,logs".parse().unwrap();
+        assert!(rule.covers(Operation::CreateBucket, "1/x"));
+        assert!(rule.covers(Operation::DescribeLogGroups, "1/x"));
+        assert!(!rule.covers(Operation::GetRole, "1/x"));
+        assert!(!rule.covers(Operation::Get, "1/x"));
+        let rule: FaultRule = "denied:1::create_role,get_bucket_location".parse().unwrap();
+        assert!(rule.covers(Operation::CreateRole, "1/x"));
+        assert!(rule.covers(Operation::GetBucketLocation, "1/x"));
+        assert!(!rule.covers(Operation::GetRole, "1/x"));
+        // The default stays Bedrock's, and `*` now covers destinations too.
+        let rule: FaultRule = "throttle:1".parse().unwrap();
+        assert!(!rule.covers(Operation::CreateBucket, "1/x"));
+        let rule: FaultRule = "throttle:1::*".parse().unwrap();
+        assert!(rule.covers(Operation::PutRetentionPolicy, "1/x"));
+        let names: std::collections::HashSet<&str> =
+            Operation::ALL.iter().map(|op| op.name()).collect();
+        assert_eq!(names.len(), Operation::ALL.len(), "names are unique");
+        assert!(
+            Operation::ALL.len() <= 64,
+            "operations fit the rule's bit set"
+        );
+    }
+
+    #[test]
     fn display_round_trips() {
         for text in [
             "throttle:0.3:*/*",
@@ -376,6 +519,9 @@ mod tests {
             "drop:0.25:222222222222/*:put,delete",
             "slow:1:*/*:*",
             "error500:0:*/us-*:sts",
+            "throttle:0.5:*/*:s3,logs",
+            "denied:1:*/*:iam,create_bucket",
+            "drop:1:*/*:put,get_role",
         ] {
             let rule: FaultRule = text.parse().unwrap();
             assert_eq!(rule.to_string(), text);

@@ -24,6 +24,10 @@ const SESSION_TOKEN_MARKER: &str = "FLEETEMU";
 pub(crate) struct Caller {
     pub(crate) account: String,
     pub(crate) region: String,
+    /// The credential scope's service (`bedrock`, `sts`, `s3`, `iam`,
+    /// `logs`, …): requests on one port are routed by it. Empty when the
+    /// request is not signed.
+    pub(crate) service: String,
     /// The role and session names, for credentials AssumeRole issued.
     pub(crate) session: Option<AssumedSession>,
 }
@@ -57,7 +61,7 @@ impl Caller {
             .get(hyper::header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(credential_scope);
-        let (access_key, region) = scope.unwrap_or(("", DEFAULT_REGION));
+        let (access_key, region, service) = scope.unwrap_or(("", DEFAULT_REGION, ""));
         let account = account_of_access_key(access_key);
         let session = account
             .and_then(|_| headers.get("x-amz-security-token"))
@@ -66,6 +70,7 @@ impl Caller {
         Caller {
             account: account.unwrap_or(DEFAULT_ACCOUNT).to_owned(),
             region: region.to_owned(),
+            service: service.to_owned(),
             session,
         }
     }
@@ -102,15 +107,16 @@ impl Caller {
     }
 }
 
-/// `(access key id, region)` from `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
-fn credential_scope(authorization: &str) -> Option<(&str, &str)> {
+/// `(access key id, region, service)` from `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
+fn credential_scope(authorization: &str) -> Option<(&str, &str, &str)> {
     let start = authorization.find("Credential=")? + "Credential=".len();
     let credential = authorization[start..].split([',', ' ']).next()?;
     let mut parts = credential.split('/');
     let access_key = parts.next()?;
     let _date = parts.next()?;
     let region = parts.next().filter(|region| !region.is_empty())?;
-    Some((access_key, region))
+    let service = parts.next().unwrap_or("");
+    Some((access_key, region, service))
 }
 
 fn account_of_access_key(access_key: &str) -> Option<&str> {
@@ -241,6 +247,7 @@ mod tests {
         let caller = Caller::from_headers(&headers(auth, None));
         assert_eq!(caller.account, DEFAULT_ACCOUNT);
         assert_eq!(caller.region, "eu-west-1");
+        assert_eq!(caller.service, "bedrock");
         assert_eq!(caller.session, None);
 
         let key = issue_access_key("222222222222");

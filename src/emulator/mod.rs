@@ -1,32 +1,46 @@
 //! A local emulator of the AWS calls fleet makes: Bedrock's model invocation
-//! logging configuration (restJson1) and STS GetCallerIdentity / AssumeRole
-//! (awsQuery), on one loopback HTTP/1.1 port that the unchanged AWS SDK
-//! reaches through `AWS_ENDPOINT_URL`.
+//! logging configuration (restJson1), STS GetCallerIdentity / AssumeRole
+//! (awsQuery), and the S3, IAM and CloudWatch Logs calls that check and keep
+//! logging destinations, on one loopback HTTP/1.1 port that the unchanged
+//! AWS SDK reaches through `AWS_ENDPOINT_URL`.
 //!
 //! - `GET|PUT|DELETE /logging/modelinvocations`: Bedrock, with AWS's
-//!   validation and its default of true for every flag a Put omits.
+//!   validation and its default of true for every flag a Put omits; with
+//!   [`EmulatorOptions::validate_destinations`], Put also checks that
+//!   Bedrock could use the destinations (`validate.rs`).
 //! - `POST /` with `Action=GetCallerIdentity` or `Action=AssumeRole`: STS.
+//! - Requests signed for `s3`: path-style bucket calls (`s3.rs`); for `iam`:
+//!   roles and their policies, per account (`iam.rs`); for `logs`: log
+//!   groups, per account × region (`logs.rs`).
 //! - `POST /listRegions`: the Account API's ListRegions, for
 //!   `regions = "enabled"`; `GET|PUT /_emulator/regions` changes which
 //!   regions an account has enabled (see `account.rs`).
-//! - `GET|PUT /_emulator/state` (`{"ACCOUNT/REGION": loggingConfig}`) and
+//! - `GET|PUT /_emulator/state` (`{"ACCOUNT/REGION": loggingConfig}`),
+//!   `GET /_emulator/destinations` (buckets, log groups, roles) and
 //!   `GET|DELETE /_emulator/stats`: for tests and the benchmark; never
 //!   delayed or faulted.
 //!
 //! The caller's account comes from the SigV4 access key id (signatures are not
 //! checked): keys that AssumeRole issued address the role's account, any other
-//! key is [`DEFAULT_ACCOUNT`]. The region is the credential scope's. State is
-//! kept per account × region. Latency and [`FaultRule`]s apply to every AWS
-//! call; fault decisions are reproducible for a given seed (see [`FaultRule`]).
+//! key is [`DEFAULT_ACCOUNT`]. The region and service are the credential
+//! scope's. Latency and [`FaultRule`]s apply to every AWS call; fault
+//! decisions are reproducible for a given seed (see [`FaultRule`]).
 
 mod account;
 mod bedrock;
 mod faults;
+mod iam;
 mod identity;
+mod logs;
+mod policy;
 mod regional;
+mod s3;
 mod server;
 mod state;
 mod sts;
+mod validate;
+mod wire;
+mod xml;
 
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -64,6 +78,12 @@ pub struct EmulatorOptions {
     /// expired session answers `ExpiredTokenException`, as AWS does.
     /// Default: none beyond the requested DurationSeconds.
     pub session_lifetime: Option<Duration>,
+    /// Make Bedrock's Put check its destinations against the emulator's S3,
+    /// IAM and Logs state, as AWS checks them, and answer 400
+    /// `ValidationException` "Failed to validate permissions …" for one it
+    /// could not use (see `validate.rs`). Default off: benchmarks and most
+    /// tests Put destinations that were never created.
+    pub validate_destinations: bool,
 }
 
 impl Default for EmulatorOptions {
@@ -76,6 +96,7 @@ impl Default for EmulatorOptions {
             slow_delay: Duration::from_secs(30),
             omitted_flags: OmittedFlags::aws_default(),
             session_lifetime: None,
+            validate_destinations: false,
         }
     }
 }
@@ -109,6 +130,12 @@ impl RunningEmulator {
     /// Every stored configuration, as `GET /_emulator/state` returns it.
     pub fn state(&self) -> serde_json::Value {
         serde_json::from_slice(&self.shared.state_json()).expect("the state is JSON")
+    }
+
+    /// Every bucket, log group, role and managed policy, as
+    /// `GET /_emulator/destinations` returns them.
+    pub fn destinations(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.shared.destinations_json()).expect("the destinations are JSON")
     }
 
     /// Replaces every stored configuration, as `PUT /_emulator/state` does;
@@ -158,6 +185,7 @@ pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
     let seed = opts.seed;
     let omitted = opts.omitted_flags.to_string();
     let lifetime = opts.session_lifetime;
+    let validate = opts.validate_destinations;
     let emulator = start(opts).await?;
     let url = emulator.endpoint_url();
 
@@ -166,10 +194,12 @@ pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
     stdout.flush()?;
     drop(stdout);
 
-    eprintln!("emulator: Bedrock model invocation logging + STS at {url}");
+    eprintln!(
+        "emulator: Bedrock model invocation logging, STS, and S3 / IAM / CloudWatch Logs destinations at {url}"
+    );
     eprintln!("emulator: export AWS_ENDPOINT_URL={url}");
     eprintln!(
-        "emulator: caller account {DEFAULT_ACCOUNT}; admin endpoints {url}/_emulator/state and {url}/_emulator/stats"
+        "emulator: caller account {DEFAULT_ACCOUNT}; admin endpoints {url}/_emulator/state, {url}/_emulator/destinations and {url}/_emulator/stats"
     );
     if !latency.is_zero() {
         eprintln!("emulator: latency {} ms per AWS call", latency.as_millis());
@@ -185,6 +215,10 @@ pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
             "emulator: AssumeRole sessions expire after {} s",
             lifetime.as_secs()
         );
+    }
+
+    if validate {
+        eprintln!("emulator: Put validates destinations as AWS does");
     }
 
     wait_for_signal().await?;

@@ -1,5 +1,11 @@
-//! The HTTP side: accepting connections, routing requests to Bedrock, STS or
-//! the admin endpoints, latency and fault injection.
+//! The HTTP side: accepting connections, routing requests to Bedrock, STS,
+//! S3, IAM, CloudWatch Logs or the admin endpoints, latency and fault
+//! injection.
+//!
+//! Every service shares the one port, as they share one `AWS_ENDPOINT_URL`:
+//! a request is routed by the service of its SigV4 credential scope (`s3`,
+//! `iam`, `logs`), then by its path, query or `X-Amz-Target`; Bedrock, STS
+//! and the Account API keep their paths.
 
 use std::fmt;
 use std::sync::Arc;
@@ -17,10 +23,14 @@ use tokio::sync::watch;
 
 use super::account::{self, AccountError};
 use super::bedrock;
-use super::faults::{FaultKind, Operation};
+use super::faults::{FaultKind, Operation, Service};
 use super::identity::Caller;
+use super::s3::{self, S3Request};
 use super::state::Shared;
 use super::sts::{self, Form, StsError};
+use super::validate::check_destinations;
+use super::wire::{IAM_NAMESPACE, Protocol, Reply};
+use super::{iam, logs};
 
 const LOGGING_PATH: &str = "/logging/modelinvocations";
 const ADMIN_PREFIX: &str = "/_emulator/";
@@ -118,6 +128,9 @@ async fn handle(
     }
 
     let caller = Caller::from_headers(request.headers());
+    if matches!(caller.service.as_str(), "s3" | "iam" | "logs") {
+        return handle_destination(&shared, caller, request).await;
+    }
     if request.method() == Method::POST && request.uri().path() == account::LIST_REGIONS_PATH {
         return Ok(list_regions(&shared, &caller, request).await);
     }
@@ -176,6 +189,19 @@ async fn handle(
         }
         Call::Put(body) => match bedrock::parse_put(&body) {
             Ok(config) => {
+                let checked = match shared.options.validate_destinations {
+                    true => check_destinations(&shared, &caller.account, &caller.region, &config),
+                    false => Ok(()),
+                };
+                if let Err(message) = checked {
+                    shared.count_invalid_destinations();
+                    return Ok(bedrock_error(
+                        &shared,
+                        StatusCode::BAD_REQUEST,
+                        "ValidationException",
+                        &message,
+                    ));
+                }
                 shared.put_logging_config(target, config);
                 json_response(&shared, StatusCode::OK, Bytes::from_static(EMPTY_OBJECT))
             }
@@ -206,6 +232,204 @@ async fn handle(
             }
         }
     })
+}
+
+/// A decoded S3, IAM or CloudWatch Logs call.
+enum DestinationCall {
+    S3(S3Request),
+    Iam(Operation, Form),
+    Logs(Operation, Bytes),
+}
+
+impl DestinationCall {
+    fn operation(&self) -> Operation {
+        match self {
+            DestinationCall::S3(request) => request.operation,
+            DestinationCall::Iam(operation, _) | DestinationCall::Logs(operation, _) => *operation,
+        }
+    }
+}
+
+/// The S3, IAM and Logs calls: decoded, counted, delayed, refused or faulted
+/// like the Bedrock calls, then answered by their service's module.
+async fn handle_destination(
+    shared: &Shared,
+    caller: Caller,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, DroppedConnection> {
+    let request_id = shared.request_id();
+    let protocol = match caller.service.as_str() {
+        "s3" => Protocol::RestXml,
+        "iam" => Protocol::Query(IAM_NAMESPACE),
+        _ => Protocol::AwsJson,
+    };
+    let (parts, body) = request.into_parts();
+    let body = match read_body(body, MAX_AWS_BODY).await {
+        Ok(body) => body,
+        Err(message) => {
+            let reply = protocol.error(400, "MalformedInput", &message, &request_id);
+            return Ok(reply_response(reply));
+        }
+    };
+    let refused = |(status, code, message): (u16, &'static str, String)| {
+        protocol.error(status, code, &message, &request_id)
+    };
+    let decoded = match caller.service.as_str() {
+        "s3" => s3::decode(
+            &parts.method,
+            parts.uri.path(),
+            parts.uri.query(),
+            &parts.headers,
+            body,
+            &request_id,
+        )
+        .map(DestinationCall::S3),
+        "iam" => {
+            let form = Form::parse(&body);
+            iam::decode(&form)
+                .map(|operation| DestinationCall::Iam(operation, form))
+                .map_err(refused)
+        }
+        _ => {
+            let target = parts
+                .headers
+                .get("x-amz-target")
+                .and_then(|value| value.to_str().ok());
+            logs::decode(target)
+                .map(|operation| DestinationCall::Logs(operation, body))
+                .map_err(refused)
+        }
+    };
+    let call = match decoded {
+        Ok(call) => call,
+        Err(reply) => return Ok(reply_response(reply)),
+    };
+
+    let operation = call.operation();
+    shared.count_request(operation);
+    let fault = shared.fault_for(&caller.target(), operation);
+    let latency = shared.options.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(reply) = destination_rejection(shared, &caller, operation, protocol, &request_id) {
+        return Ok(reply_response(reply));
+    }
+    match fault {
+        None => {}
+        Some(FaultKind::Drop) => return Err(DroppedConnection),
+        Some(FaultKind::Slow) => tokio::time::sleep(shared.options.slow_delay).await,
+        Some(kind) => {
+            let reply = destination_fault(kind, operation, protocol, &caller, &request_id);
+            return Ok(reply_response(reply));
+        }
+    }
+    let reply = match call {
+        DestinationCall::S3(request) => shared.s3.handle(&caller, request, &request_id),
+        DestinationCall::Iam(operation, form) => {
+            shared.iam.handle(&caller, operation, &form, &request_id)
+        }
+        DestinationCall::Logs(operation, body) => {
+            shared.logs.handle(&caller, operation, &body, &request_id)
+        }
+    };
+    Ok(reply_response(reply))
+}
+
+/// An expired session or a region not enabled, in the words of each
+/// service. IAM is global, so only an expired session refuses it.
+fn destination_rejection(
+    shared: &Shared,
+    caller: &Caller,
+    operation: Operation,
+    protocol: Protocol,
+    request_id: &str,
+) -> Option<Reply> {
+    const EXPIRED: &str = "The security token included in the request is expired";
+    let service = operation.service();
+    if caller.session.as_ref().is_some_and(|s| s.is_expired()) {
+        shared.count_expired_token();
+        let (status, code, message) = match service {
+            Service::S3 => (400, "ExpiredToken", "The provided token has expired."),
+            Service::Iam => (403, "ExpiredToken", EXPIRED),
+            _ => (400, "ExpiredTokenException", EXPIRED),
+        };
+        return Some(protocol.error(status, code, message, request_id));
+    }
+    if !operation.is_global() && !shared.regions.is_enabled(&caller.account, &caller.region) {
+        shared.count_region_not_enabled();
+        let (status, code, message) = match service {
+            Service::S3 => (
+                403,
+                "InvalidAccessKeyId",
+                "The AWS Access Key Id you provided does not exist in our records.",
+            ),
+            _ => (
+                400,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ),
+        };
+        return Some(protocol.error(status, code, message, request_id));
+    }
+    None
+}
+
+/// A fault as each destination service answers it: S3 throttles with 503
+/// `SlowDown`, IAM with 400 `Throttling`, Logs with 400 `ThrottlingException`
+/// (and denies with a 400, as CloudWatch Logs does).
+fn destination_fault(
+    kind: FaultKind,
+    operation: Operation,
+    protocol: Protocol,
+    caller: &Caller,
+    request_id: &str,
+) -> Reply {
+    let denied = format!(
+        "User: {} is not authorized to perform: {} (emulated fault)",
+        caller.arn(),
+        operation.action()
+    );
+    let (status, code, message) = match (operation.service(), kind) {
+        (Service::S3, FaultKind::Throttle) => (
+            503,
+            "SlowDown",
+            "Please reduce your request rate.".to_owned(),
+        ),
+        (Service::S3, FaultKind::Denied) => (403, "AccessDenied", "Access Denied".to_owned()),
+        (Service::S3, _) => (
+            500,
+            "InternalError",
+            "We encountered an internal error. Please try again. (emulated fault)".to_owned(),
+        ),
+        (Service::Iam, FaultKind::Throttle) => (400, "Throttling", "Rate exceeded".to_owned()),
+        (Service::Iam, FaultKind::Denied) => (403, "AccessDenied", denied),
+        (Service::Iam, _) => (
+            500,
+            "ServiceFailure",
+            "Service failed to process the request (emulated fault)".to_owned(),
+        ),
+        (_, FaultKind::Throttle) => (400, "ThrottlingException", "Rate exceeded".to_owned()),
+        (_, FaultKind::Denied) => (400, "AccessDeniedException", denied),
+        (_, _) => (
+            500,
+            "ServiceUnavailableException",
+            "The service cannot complete the request. (emulated fault)".to_owned(),
+        ),
+    };
+    protocol.error(status, code, &message, request_id)
+}
+
+fn reply_response(reply: Reply) -> Response<Body> {
+    let mut response = Response::new(Full::new(reply.body));
+    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let headers = response.headers_mut();
+    for (name, value) in reply.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.append(name, value);
+        }
+    }
+    response
 }
 
 /// What AWS answers, whatever the request, when the credentials have expired
@@ -422,6 +646,9 @@ async fn handle_admin(shared: &Shared, path: &str, request: Request<Incoming>) -
                 Err(err) => admin_error(StatusCode::BAD_REQUEST, err.message),
             }
         }
+        (&Method::GET, "destinations") => {
+            json_response(shared, StatusCode::OK, shared.destinations_json().into())
+        }
         (&Method::GET, "stats") => {
             let body = serde_json::to_vec(&shared.stats()).unwrap_or_default();
             json_response(shared, StatusCode::OK, body.into())
@@ -433,7 +660,7 @@ async fn handle_admin(shared: &Shared, path: &str, request: Request<Incoming>) -
         (method, _) => admin_error(
             StatusCode::NOT_FOUND,
             format!(
-                "no admin endpoint {method} {ADMIN_PREFIX}{path}; try GET or PUT {ADMIN_PREFIX}state, GET or PUT {ADMIN_PREFIX}regions, GET or DELETE {ADMIN_PREFIX}stats"
+                "no admin endpoint {method} {ADMIN_PREFIX}{path}; try GET or PUT {ADMIN_PREFIX}state, GET {ADMIN_PREFIX}destinations, GET or PUT {ADMIN_PREFIX}regions, GET or DELETE {ADMIN_PREFIX}stats"
             ),
         ),
     }

@@ -1,6 +1,7 @@
 //! What the emulator remembers: one logging configuration per account × region,
-//! request and fault counters, and the per-target call counts that make fault
-//! decisions reproducible.
+//! the destinations (S3 buckets, IAM roles, log groups, each kept by its own
+//! module), request and fault counters, and the per-target call counts that
+//! make fault decisions reproducible.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,8 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use super::EmulatorOptions;
 use super::bedrock::LoggingConfig;
-use super::faults::{self, FaultKind, Operation};
+use super::faults::{self, FaultKind, Operation, Service};
+use super::iam::Iam;
 use super::identity::is_account_id;
+use super::logs::LogGroups;
+use super::s3::Buckets;
 
 /// Request and fault counters, as `GET /_emulator/stats` returns them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +28,10 @@ pub struct EmulatorStats {
     /// Requests refused the way AWS refuses them (not faults).
     #[serde(default)]
     pub rejected: RejectedCounts,
+    /// Requests by operation name (`get`, `create_bucket`, `put_role_policy`,
+    /// … as fault rules name them), for every operation called at least once.
+    #[serde(default)]
+    pub operations: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +40,10 @@ pub struct RejectedCounts {
     pub expired_token: u64,
     /// Bedrock calls to a region the account has not enabled.
     pub region_not_enabled: u64,
+    /// Puts refused because a destination was unusable
+    /// (`EmulatorOptions::validate_destinations`).
+    #[serde(default)]
+    pub invalid_destinations: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +53,19 @@ pub struct RequestCounts {
     pub delete: u64,
     pub assume_role: u64,
     pub get_caller_identity: u64,
+    /// S3 bucket calls, all operations together.
+    #[serde(default)]
+    pub s3: u64,
+    /// IAM calls.
+    #[serde(default)]
+    pub iam: u64,
+    /// CloudWatch Logs calls.
+    #[serde(default)]
+    pub logs: u64,
+    /// S3, IAM and Logs calls that change state (create, put, update,
+    /// attach, associate, delete), faulted ones included.
+    #[serde(default)]
+    pub destination_writes: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,14 +118,21 @@ pub(crate) struct Shared {
     pub(crate) options: EmulatorOptions,
     /// Which regions each account has enabled, for ListRegions.
     pub(crate) regions: super::account::RegionOptIns,
+    /// Buckets, global by name.
+    pub(crate) s3: Buckets,
+    /// Roles and managed policies, per account.
+    pub(crate) iam: Iam,
+    /// Log groups, per account × region.
+    pub(crate) logs: LogGroups,
     /// Keyed by `ACCOUNT/REGION`.
     configs: RwLock<HashMap<String, StoredConfig>>,
     /// Earlier calls per target and operation; only kept when there are fault rules.
     calls: Mutex<HashMap<(String, Operation), u64>>,
-    requests: [AtomicU64; 5],
+    /// Indexed by `Operation::index`.
+    requests: Vec<AtomicU64>,
     faults: [AtomicU64; 6],
-    /// Expired tokens, then regions not enabled.
-    rejected: [AtomicU64; 2],
+    /// Expired tokens, regions not enabled, then unusable destinations.
+    rejected: [AtomicU64; 3],
     request_ids: AtomicU64,
 }
 
@@ -109,9 +141,12 @@ impl Shared {
         Shared {
             options,
             regions: Default::default(),
+            s3: Buckets::default(),
+            iam: Iam::default(),
+            logs: LogGroups::default(),
             configs: RwLock::default(),
             calls: Mutex::default(),
-            requests: Default::default(),
+            requests: Operation::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
             faults: Default::default(),
             rejected: Default::default(),
             request_ids: AtomicU64::new(0),
@@ -212,6 +247,15 @@ impl Shared {
     pub(crate) fn stats(&self) -> EmulatorStats {
         let request = |op: Operation| self.requests[op.index()].load(Ordering::Relaxed);
         let fault = |kind: FaultKind| self.faults[kind.index()].load(Ordering::Relaxed);
+        let total = |keep: &dyn Fn(Operation) -> bool| -> u64 {
+            Operation::ALL
+                .iter()
+                .filter(|op| keep(**op))
+                .map(|op| request(*op))
+                .sum()
+        };
+        let destination =
+            |op: Operation| matches!(op.service(), Service::S3 | Service::Iam | Service::Logs);
         EmulatorStats {
             requests: RequestCounts {
                 get: request(Operation::Get),
@@ -219,6 +263,10 @@ impl Shared {
                 delete: request(Operation::Delete),
                 assume_role: request(Operation::AssumeRole),
                 get_caller_identity: request(Operation::GetCallerIdentity),
+                s3: total(&|op| op.service() == Service::S3),
+                iam: total(&|op| op.service() == Service::Iam),
+                logs: total(&|op| op.service() == Service::Logs),
+                destination_writes: total(&|op| destination(op) && op.writes()),
             },
             faults: FaultCounts {
                 throttle: fault(FaultKind::Throttle),
@@ -231,7 +279,13 @@ impl Shared {
             rejected: RejectedCounts {
                 expired_token: self.rejected[0].load(Ordering::Relaxed),
                 region_not_enabled: self.rejected[1].load(Ordering::Relaxed),
+                invalid_destinations: self.rejected[2].load(Ordering::Relaxed),
             },
+            operations: Operation::ALL
+                .iter()
+                .map(|op| (op.name().to_owned(), request(*op)))
+                .filter(|(_, count)| *count > 0)
+                .collect(),
         }
     }
 
@@ -241,6 +295,22 @@ impl Shared {
 
     pub(crate) fn count_region_not_enabled(&self) {
         self.rejected[1].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_invalid_destinations(&self) {
+        self.rejected[2].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Every destination, as `GET /_emulator/destinations` returns it.
+    pub(crate) fn destinations_json(&self) -> Vec<u8> {
+        let (roles, policies) = self.iam.state_json();
+        let state = serde_json::json!({
+            "buckets": self.s3.state_json(),
+            "log_groups": self.logs.state_json(),
+            "roles": roles,
+            "managed_policies": policies,
+        });
+        serde_json::to_vec(&state).expect("destinations serialise")
     }
 
     /// Zeroes the counters; fault decisions keep their call counts, so a reset

@@ -3,6 +3,7 @@
 use super::identity::{
     AssumedSession, Caller, issue_access_key, issue_session_token, now_ms, parse_role_arn, role_id,
 };
+use super::xml::escape;
 
 const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
@@ -171,21 +172,6 @@ pub(crate) fn assume_role(
         escape(arn.role_name),
         escape(session_name),
     ))
-}
-
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 #[cfg(test)]
