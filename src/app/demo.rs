@@ -7,11 +7,13 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use super::apply::write_changes;
-use super::{DEFAULT_CONCURRENCY, EXAMPLE_FLEET, Exit, Ui, check_caller, load_fleet, make_plan};
+use super::{
+    DEFAULT_CONCURRENCY, EXAMPLE_FLEET, Exit, Ui, check_caller, check_destinations, load_fleet,
+    make_plan,
+};
 use crate::aws::{Aws, AwsOptions};
-use crate::cli::EmulatorArgs;
+use crate::cli::{EmulatorArgs, PreflightMode};
 use crate::emulator;
-use crate::engine::{self, LoggingApi, PermissionWait};
 use crate::fleet::{self, Fleet};
 use crate::logging::{LoggingConfig, S3Config};
 use crate::render;
@@ -63,7 +65,13 @@ pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
             fleet
         }
     };
-    let running = emulator::start(emulator::EmulatorOptions::default()).await?;
+    // Like AWS, the demo's Bedrock checks that a Put's destinations exist and
+    // let it write: the demo shows fleet creating them first.
+    let running = emulator::start(emulator::EmulatorOptions {
+        validate_destinations: true,
+        ..emulator::EmulatorOptions::default()
+    })
+    .await?;
     let mut out = anstream::stdout();
     let endpoint = running.endpoint_url();
     writeln!(
@@ -79,10 +87,11 @@ pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
     };
     let aws = Aws::connect(options).await;
     check_caller(ui, &aws).await?;
-    seed_demo_drift(&aws, &fleet).await?;
+    seed_demo_drift(&running, &fleet)?;
 
     writeln!(out, "{}", render::paint(render::BOLD, "$ fleet plan"))?;
-    let plan = make_plan(ui, &aws, fleet.targets.clone(), DEFAULT_CONCURRENCY).await;
+    let mut plan = make_plan(ui, &aws, fleet.targets.clone(), DEFAULT_CONCURRENCY).await;
+    check_destinations(ui, &aws, &mut plan, PreflightMode::Warn, DEFAULT_CONCURRENCY).await;
     render::human::plan(&mut out, &plan)?;
 
     writeln!(
@@ -106,8 +115,17 @@ pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
 
 /// Puts the demo fleet in a realistic state: the first target has drifted,
 /// the second already matches, every disabled target still logs, and the
-/// rest have no logging yet.
-async fn seed_demo_drift(aws: &Aws, fleet: &Fleet) -> Result<()> {
+/// rest have no logging yet. Written straight into the emulator's state, as
+/// somebody else wrote it before fleet came: its Put checks destinations,
+/// which do not exist yet.
+fn seed_demo_drift(emulator: &emulator::RunningEmulator, fleet: &Fleet) -> Result<()> {
+    let mut state = serde_json::Map::new();
+    let mut seed = |target: &crate::fleet::Target, config: &LoggingConfig| {
+        state.insert(
+            format!("{}/{}", target.account.id, target.region),
+            api_shape(serde_json::to_value(config).expect("a config serialises")),
+        );
+    };
     let enabled: Vec<_> = fleet
         .targets
         .iter()
@@ -120,19 +138,8 @@ async fn seed_demo_drift(aws: &Aws, fleet: &Fleet) -> Result<()> {
         if let Some(s3) = changed.s3_config.as_mut() {
             s3.key_prefix = Some("hand-edited".into());
         }
-        aws.put(
-            engine::location_of(drifted),
-            &changed,
-            PermissionWait::FailFast,
-        )
-        .await?;
-        let desired = matching.desired.clone().expect("enabled");
-        aws.put(
-            engine::location_of(matching),
-            &desired,
-            PermissionWait::FailFast,
-        )
-        .await?;
+        seed(drifted, &changed);
+        seed(matching, matching.desired.as_ref().expect("enabled"));
     }
     for disabled in fleet.targets.iter().filter(|t| t.desired.is_none()) {
         let legacy = LoggingConfig {
@@ -147,12 +154,45 @@ async fn seed_demo_drift(aws: &Aws, fleet: &Fleet) -> Result<()> {
             )),
             cloudwatch_config: None,
         };
-        aws.put(
-            engine::location_of(disabled),
-            &legacy,
-            PermissionWait::FailFast,
-        )
-        .await?;
+        seed(disabled, &legacy);
     }
+    emulator
+        .replace_state(serde_json::Value::Object(state))
+        .map_err(|err| anyhow::anyhow!("seeding the demo emulator: {err}"))?;
     Ok(())
+}
+
+/// A configuration in the fleet file's key names, renamed to the API's.
+fn api_shape(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(key, v)| {
+                    let key = match key.as_str() {
+                        "cloudwatch_config" => "cloudWatchConfig".to_owned(),
+                        "s3_config" => "s3Config".to_owned(),
+                        "large_data_delivery_s3_config" => "largeDataDeliveryS3Config".to_owned(),
+                        other => {
+                            let mut out = String::new();
+                            let mut upper = false;
+                            for c in other.chars() {
+                                if c == '_' {
+                                    upper = true;
+                                } else if upper {
+                                    out.push(c.to_ascii_uppercase());
+                                    upper = false;
+                                } else {
+                                    out.push(c);
+                                }
+                            }
+                            out
+                        }
+                    };
+                    (key, api_shape(v))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
