@@ -4,6 +4,7 @@
 //! S3, IAM or CloudWatch Logs said once. Loopback only.
 
 mod emulated;
+mod loopback;
 mod support;
 
 use emulated::{Emulator, fleet_file};
@@ -185,29 +186,60 @@ fn verbose_reports_each_retry_and_a_total() {
     assert!(run.stderr.contains(&total), "{total} in:\n{}", run.stderr);
 }
 
+/// `fleet ARGS` against the emulator for Bedrock and STS, and an endpoint
+/// that answers 404 to everything for S3, IAM and CloudWatch Logs.
+fn without_destination_services(
+    emulator: &Emulator,
+    nothing: &str,
+    dir: &std::path::Path,
+    args: &[&str],
+) -> Run {
+    let output = support::fleet_cmd(&emulator.endpoint)
+        .current_dir(dir)
+        .env("AWS_ENDPOINT_URL_S3", nothing)
+        .env("AWS_ENDPOINT_URL_IAM", nothing)
+        .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", nothing)
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
 #[test]
 fn an_endpoint_without_s3_iam_or_logs_is_said_once_not_per_target() {
     let emulator = Emulator::start(&[]);
+    // The emulator serves S3, IAM and Logs; this server serves nothing.
+    let nothing =
+        loopback::Server::start(|_| loopback::Response::bytes(404, b"not found".to_vec()));
+    let nothing = nothing.url();
     let mut text = fleet_file(345_000_000_000, 3, &["us-east-1", "us-west-2"]);
     text = text.replace(
         "key_prefix = \"bedrock\"\n",
         "key_prefix = \"bedrock\"\n\n[profiles.p.cloudwatch_config]\nlog_group_name = \"/aws/bedrock\"\nrole_arn = \"arn:aws:iam::{account_id}:role/logging\"\n",
     );
     let dir = setup(&text);
-    let run = support::run_fleet(&emulator.endpoint, dir.path(), &["plan"]);
+    let run = without_destination_services(&emulator, &nothing, dir.path(), &["plan"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let warning = format!(
-        "warning: preflight could not check the destinations in S3, CloudWatch Logs, IAM: the endpoint at {} does not serve them; point AWS_ENDPOINT_URL at an endpoint that does, or pass --preflight off\n",
-        emulator.endpoint
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "warning: preflight could not check the destinations in S3, CloudWatch Logs, IAM: the endpoint at "
+        ) && run.stderr.contains("does not serve them; point AWS_ENDPOINT_URL at an endpoint that does, or pass --preflight off"),
+        "{}",
+        run.stderr
     );
-    assert_eq!(run.stderr, warning);
     assert!(run.stdout.contains("Plan: 6 to create"), "{}", run.stdout);
     assert!(!run.stdout.contains("preflight"), "{}", run.stdout);
     assert!(!run.stdout.contains("grant"), "{}", run.stdout);
 
     // Strict: what could not be checked blocks, and nothing is written.
-    let run = support::run_fleet(
-        &emulator.endpoint,
+    let run = without_destination_services(
+        &emulator,
+        &nothing,
         dir.path(),
         &["apply", "--auto-approve", "--preflight", "strict"],
     );

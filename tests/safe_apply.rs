@@ -361,7 +361,16 @@ fn permission_propagation_lag_is_waited_out_within_a_window() {
     let run = fleet(
         &emulator,
         dir.path(),
-        &["apply", "--auto-approve", "--permission-retry", "60"],
+        // The emulator's S3 has no such buckets; preflight would rightly
+        // rule the wait out (tests/aws_quirks.rs covers that).
+        &[
+            "apply",
+            "--auto-approve",
+            "--permission-retry",
+            "60",
+            "--preflight",
+            "off",
+        ],
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("Apply: 6 applied"), "{}", run.stdout);
@@ -372,7 +381,14 @@ fn permission_propagation_lag_is_waited_out_within_a_window() {
     let run = fleet(
         &emulator,
         dir.path(),
-        &["apply", "--auto-approve", "--permission-retry", "2"],
+        &[
+            "apply",
+            "--auto-approve",
+            "--permission-retry",
+            "2",
+            "--preflight",
+            "off",
+        ],
     );
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(

@@ -66,14 +66,35 @@ pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
         }
     };
     // Like AWS, the demo's Bedrock checks that a Put's destinations exist and
-    // let it write: the demo shows fleet creating them first.
+    // let it write, so the demo shows fleet creating them first. A file whose
+    // destinations fleet does not create could never pass that against an
+    // empty emulator; for one, the check is off and the demo says so.
+    let all_managed = fleet.targets.iter().all(|t| {
+        let Some(config) = &t.desired else {
+            return true;
+        };
+        let large = config
+            .cloudwatch_config
+            .as_ref()
+            .and_then(|cw| cw.large_data_delivery_s3_config.as_ref());
+        (config.s3_config.is_none() || t.managed.bucket.is_some())
+            && (large.is_none() || t.managed.large_data_bucket.is_some())
+            && (config.cloudwatch_config.is_none()
+                || (t.managed.log_group.is_some() && t.managed.role))
+    });
     let running = emulator::start(emulator::EmulatorOptions {
-        validate_destinations: true,
+        validate_destinations: all_managed,
         ..emulator::EmulatorOptions::default()
     })
     .await?;
     let mut out = anstream::stdout();
     let endpoint = running.endpoint_url();
+    if !all_managed {
+        ui.notice(&format!(
+            "{} does not let fleet create all its destinations (bucket = {{}}, log_group = {{}}, role = {{}}), so the demo's Bedrock accepts destinations it has never seen; AWS would refuse them",
+            fleet.path
+        ));
+    }
     writeln!(
         out,
         "Local Bedrock + STS emulator listening on {endpoint}; no AWS account is used.\nFleet file: {}.\n",
@@ -91,7 +112,14 @@ pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
 
     writeln!(out, "{}", render::paint(render::BOLD, "$ fleet plan"))?;
     let mut plan = make_plan(ui, &aws, fleet.targets.clone(), DEFAULT_CONCURRENCY).await;
-    check_destinations(ui, &aws, &mut plan, PreflightMode::Warn, DEFAULT_CONCURRENCY).await;
+    check_destinations(
+        ui,
+        &aws,
+        &mut plan,
+        PreflightMode::Warn,
+        DEFAULT_CONCURRENCY,
+    )
+    .await;
     render::human::plan(&mut out, &plan)?;
 
     writeln!(
