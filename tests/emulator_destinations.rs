@@ -1140,3 +1140,62 @@ profile = "p"
     );
     assert_ne!(actions["assumed/eu-west-1"], "no-op", "{actions:?}");
 }
+
+#[test]
+fn destinations_fleet_manages_satisfy_the_emulators_put() {
+    // From nothing to logging: fleet creates the buckets, log groups and
+    // roles, and the emulator's Put, checking them as AWS does, accepts
+    // every one at the first try.
+    let emulator = emulated::Emulator::start(&["--validate-destinations"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        format!(
+            r#"[fleet]
+regions = ["us-east-1", "eu-west-1"]
+role_name = "fleet-test"
+
+[profiles.managed]
+video_data_delivery_enabled = false
+audio_data_delivery_enabled = false
+
+[profiles.managed.s3_config]
+bucket_name = "md-{{account_id}}-{{region}}"
+key_prefix = "bedrock"
+bucket = {{ expire_after_days = 365 }}
+
+[profiles.managed.cloudwatch_config]
+log_group_name = "/bedrock/md"
+role_arn = "arn:{{partition}}:iam::{{account_id}}:role/md-bedrock-logs"
+log_group = {{ retention_in_days = 30 }}
+role = {{}}
+
+[profiles.managed.cloudwatch_config.large_data_delivery_s3_config]
+bucket_name = "md-large-{{account_id}}-{{region}}"
+bucket = {{}}
+
+[[accounts]]
+id = "{CALLER}"
+profile = "managed"
+
+[[accounts]]
+id = "222222222222"
+profile = "managed"
+"#
+        ),
+    )
+    .unwrap();
+    let apply = support::run_fleet(&emulator.endpoint, dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let stats = emulator.stats();
+    assert_eq!(stats["requests"]["put"], 4, "{stats}");
+    assert_eq!(stats["rejected"]["invalid_destinations"], 0, "{stats}");
+    assert_eq!(stats["operations"]["create_bucket"], 8, "{stats}");
+    assert_eq!(stats["operations"]["create_role"], 2, "{stats}");
+    let plan = support::run_fleet(
+        &emulator.endpoint,
+        dir.path(),
+        &["plan", "--detailed-exitcode"],
+    );
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+}
