@@ -686,6 +686,7 @@ pub async fn plan_destinations<A: ManagedApi, T: AsRef<Target> + Sync>(
                 let read = api
                     .read(at, &desired.resource)
                     .await
+                    .map_err(|err| unreadable(&desired.resource, err))
                     .and_then(|live| in_region(&desired, live));
                 let plan = match read {
                     Ok(live) => {
@@ -754,6 +755,22 @@ pub async fn apply_destinations<A: ManagedApi, T: AsRef<Target> + Sync>(
         .buffered(concurrency.max(1))
         .collect()
         .await
+}
+
+/// A bucket fleet may not read in its own account is most often a name that
+/// another account holds (bucket names are global, and AWS answers 403 to
+/// anyone but the owner): say so.
+fn unreadable(resource: &Resource, err: ApiError) -> ApiError {
+    match resource {
+        Resource::Bucket { name, .. } if err.is_access_denied() => ApiError::new(
+            err.code.clone(),
+            format!(
+                "{}; if fleet's role may read buckets, the name {name} belongs to another AWS account (bucket names are global): choose another bucket_name, e.g. one with {{account_id}} and {{region}} in it",
+                err.message
+            ),
+        ),
+        _ => err,
+    }
 }
 
 /// A bucket found in another region cannot serve this one: AWS accepts only
