@@ -259,21 +259,7 @@ async fn apply_saved(
         destinations::plan_destinations(&aws, &plan.targets, concurrency, &bar).await;
     let stale = engine::saved::stale_destinations(&saved.destinations, &plan.destinations);
     if !stale.is_empty() {
-        for destination in &stale {
-            writeln!(
-                out,
-                "{} {}",
-                render::paint(render::RED, "stale"),
-                destination.resource.label()
-            )?;
-            render::human::write_diff(&mut out, &destination.diff)?;
-        }
-        writeln!(
-            out,
-            "The plan is stale: {} destination{} changed since the plan was made; nothing was applied. Run `fleet plan` again and review the new plan.",
-            stale.len(),
-            if stale.len() == 1 { "" } else { "s" }
-        )?;
+        render::human::stale_destinations(&mut out, &stale)?;
         return Ok(Exit::Failure);
     }
     let pending = plan
@@ -318,20 +304,7 @@ fn refuse_weakening(
     if !protect || allowed || weakening.is_empty() {
         return Ok(false);
     }
-    writeln!(
-        out,
-        "{} [fleet] protect = true, and {} target{} would log less:",
-        render::paint(render::RED, "refused:"),
-        weakening.len(),
-        if weakening.len() == 1 { "" } else { "s" }
-    )?;
-    for (target, losses) in &weakening {
-        writeln!(out, "  {}: {}", target.target.id(), losses.join("; "))?;
-    }
-    writeln!(
-        out,
-        "Nothing was written. If these changes are intended, apply with --allow-weakening, or review a plan made with `fleet plan --allow-weakening --out PLAN.json` and apply that."
-    )?;
+    render::human::weakening_refused(out, &weakening)?;
     Ok(true)
 }
 

@@ -206,10 +206,56 @@ fn weakening(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             )
         )
     )?;
+    weakening_list(out, &weakening)
+}
+
+/// One line per weakening target: `  prod/us-east-1: what it loses; …`.
+fn weakening_list(out: &mut dyn Write, weakening: &[(&TargetPlan, Vec<String>)]) -> io::Result<()> {
     for (target, losses) in weakening {
         writeln!(out, "  {}: {}", target.target.id(), losses.join("; "))?;
     }
     Ok(())
+}
+
+/// Why apply refused under `[fleet] protect = true`, and how to go on.
+pub fn weakening_refused(
+    out: &mut dyn Write,
+    weakening: &[(&TargetPlan, Vec<String>)],
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} [fleet] protect = true, and {} target{} would log less:",
+        paint(RED, "refused:"),
+        weakening.len(),
+        if weakening.len() == 1 { "" } else { "s" }
+    )?;
+    weakening_list(out, weakening)?;
+    writeln!(
+        out,
+        "Nothing was written. If these changes are intended, apply with --allow-weakening, or review a plan made with `fleet plan --allow-weakening --out PLAN.json` and apply that."
+    )
+}
+
+/// The destinations of a saved plan that changed since it was made.
+pub fn stale_destinations(
+    out: &mut dyn Write,
+    stale: &[crate::engine::saved::StaleDestination],
+) -> io::Result<()> {
+    for destination in stale {
+        writeln!(
+            out,
+            "{} {}",
+            paint(RED, "stale"),
+            destination.resource.label()
+        )?;
+        write_diff(out, &destination.diff)?;
+    }
+    writeln!(
+        out,
+        "The plan is stale: {} destination{} changed since the plan was made; nothing was applied. Run `fleet plan` again and review the new plan.",
+        stale.len(),
+        if stale.len() == 1 { "" } else { "s" }
+    )
 }
 
 /// `Destinations: 2 to create, 1 to update, 0 unchanged, 0 failed.` when
