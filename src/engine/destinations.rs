@@ -183,19 +183,11 @@ pub struct Desired {
     pub log_groups: BTreeSet<(String, String)>,
 }
 
-/// Two profiles that manage one resource differently.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Disagreement {
-    pub resource: Resource,
-    pub profiles: (String, String),
-}
-
-/// Every resource the targets manage, each once, in a stable order.
-pub fn desired_resources<T: AsRef<Target>>(
-    targets: &[T],
-) -> (Vec<(Desired, Vec<usize>)>, Vec<Disagreement>) {
-    let mut out: BTreeMap<Resource, (Desired, Vec<usize>, String)> = BTreeMap::new();
-    let mut disagreements = Vec::new();
+/// Every resource the targets manage, each once, in a stable order, with
+/// the indexes of the targets using it. Two profiles cannot manage one
+/// resource differently: `validate` refuses that.
+pub fn desired_resources<T: AsRef<Target>>(targets: &[T]) -> Vec<(Desired, Vec<usize>)> {
+    let mut out: BTreeMap<Resource, (Desired, Vec<usize>)> = BTreeMap::new();
     for (index, target) in targets.iter().enumerate() {
         let target = target.as_ref();
         let Some(config) = &target.desired else {
@@ -217,20 +209,9 @@ pub fn desired_resources<T: AsRef<Target>>(
                         log_groups: BTreeSet::new(),
                     },
                     Vec::new(),
-                    target.profile.to_string(),
                 )
             });
-            let before = (entry.0.bucket.clone(), entry.0.log_group.clone());
             fill(&mut entry.0);
-            let after = (entry.0.bucket.clone(), entry.0.log_group.clone());
-            if before.0.is_some() && before != after {
-                disagreements.push(Disagreement {
-                    resource: resource.clone(),
-                    profiles: (entry.2.clone(), target.profile.to_string()),
-                });
-                entry.0.bucket = before.0;
-                entry.0.log_group = before.1;
-            }
             entry.1.push(index);
         };
         let buckets = [
@@ -286,11 +267,7 @@ pub fn desired_resources<T: AsRef<Target>>(
             }
         }
     }
-    let resources = out
-        .into_values()
-        .map(|(desired, targets, _)| (desired, targets))
-        .collect();
-    (resources, disagreements)
+    out.into_values().collect()
 }
 
 /// The role's name: what follows the last `/` of its ARN.
@@ -677,7 +654,7 @@ pub async fn plan_destinations<A: ManagedApi, T: AsRef<Target> + Sync>(
     concurrency: usize,
     progress: &dyn Progress,
 ) -> Vec<ResourcePlan> {
-    let (resources, _) = desired_resources(targets);
+    let resources = desired_resources(targets);
     progress.started(resources.len());
     let mut plans: Vec<(usize, ResourcePlan)> =
         futures::stream::iter(resources.into_iter().enumerate())
