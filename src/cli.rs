@@ -46,7 +46,8 @@ Exit codes:
 const AUDIT_EXIT: &str = "\
 Exit codes:
   0  compliant; best-practice warnings alone exit 0 without --strict
-  1  some target could not be read (wins over 2), or a bad file
+  1  some target could not be read, or a Security Hub export failed (wins
+     over 2), or a bad file
   2  findings: drift, missing, unmanaged or unlogged regions (without
      --strict, warnings never make exit 2; with --strict they do)";
 
@@ -282,6 +283,12 @@ pub struct AuditArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Also import every finding into AWS Security Hub, in the target's own
+    /// account and region (BatchImportFindings): a rerun updates the same
+    /// findings, and those fixed since are marked resolved.
+    #[arg(long)]
+    pub to_security_hub: bool,
 
     #[command(flatten)]
     pub filter: FilterArgs,

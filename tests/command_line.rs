@@ -33,7 +33,10 @@ fn every_command_states_its_own_exit_codes() {
         ("targets", "0  every target resolved"),
         ("plan", "2  changes present, with --detailed-exitcode"),
         ("apply", "0  every change applied and verified"),
-        ("audit", "1  some target could not be read (wins over 2)"),
+        (
+            "audit",
+            "1  some target could not be read, or a Security Hub export failed",
+        ),
         ("show", "0  every target was read"),
         ("import", "0  the fleet file was printed"),
         ("report", "0  the plans were rendered"),

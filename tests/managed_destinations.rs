@@ -1,8 +1,11 @@
 //! Managed destinations against moto's S3, IAM and CloudWatch Logs, through
 //! the binary, verified through the SDK: from nothing to working logging in
 //! one apply, what belongs to somebody else kept, and drift of what fleet
-//! owns planned and restored.
+//! owns planned and restored. The two scenarios run twice: on moto (a
+//! third-party implementation) and on fleet's emulator, whose Put checks the
+//! destinations as AWS does (`--validate-destinations`).
 
+mod emulated;
 mod support;
 
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
@@ -127,9 +130,29 @@ fn desired(tag: &str, account: &str, region: &str) -> Value {
     })
 }
 
+/// The emulator, with Bedrock's Put validating destinations as AWS does.
+fn validating_emulator() -> emulated::Emulator {
+    emulated::Emulator::start(&["--validate-destinations"])
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn from_nothing_to_working_logging_in_one_apply() {
-    let endpoint = support::moto().endpoint();
+async fn from_nothing_to_working_logging_in_one_apply_on_moto() {
+    from_nothing_to_working_logging_in_one_apply(&support::moto().endpoint()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_nothing_to_working_logging_in_one_apply_on_the_emulator() {
+    let emulator = validating_emulator();
+    from_nothing_to_working_logging_in_one_apply(&emulator.endpoint).await;
+    let rejected = &emulator.stats()["rejected"]["invalid_destinations"];
+    assert_eq!(
+        rejected, 0,
+        "every Put found its destinations in place: fleet created them first"
+    );
+}
+
+async fn from_nothing_to_working_logging_in_one_apply(endpoint: &str) {
+    let endpoint = endpoint.to_owned();
     let tag = "mdone";
     let accounts = [
         CALLER_ACCOUNT.to_owned(),
@@ -326,8 +349,19 @@ async fn from_nothing_to_working_logging_in_one_apply() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn what_belongs_to_others_is_kept_and_what_fleet_owns_is_restored() {
-    let endpoint = support::moto().endpoint();
+async fn what_belongs_to_others_is_kept_and_what_fleet_owns_is_restored_on_moto() {
+    what_belongs_to_others_is_kept_and_what_fleet_owns_is_restored(&support::moto().endpoint())
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_belongs_to_others_is_kept_and_what_fleet_owns_is_restored_on_the_emulator() {
+    let emulator = validating_emulator();
+    what_belongs_to_others_is_kept_and_what_fleet_owns_is_restored(&emulator.endpoint).await;
+}
+
+async fn what_belongs_to_others_is_kept_and_what_fleet_owns_is_restored(endpoint: &str) {
+    let endpoint = endpoint.to_owned();
     let tag = "mdtwo";
     let account = support::fresh_account();
     let region = "us-west-2";
@@ -517,8 +551,19 @@ fn bad_options_are_refused_before_any_call() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_saved_plan_carries_destinations_and_refuses_when_they_changed() {
-    let endpoint = support::moto().endpoint();
+async fn a_saved_plan_carries_destinations_and_refuses_when_they_changed_on_moto() {
+    a_saved_plan_carries_destinations_and_refuses_when_they_changed(&support::moto().endpoint())
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_carries_destinations_and_refuses_when_they_changed_on_the_emulator() {
+    let emulator = validating_emulator();
+    a_saved_plan_carries_destinations_and_refuses_when_they_changed(&emulator.endpoint).await;
+}
+
+async fn a_saved_plan_carries_destinations_and_refuses_when_they_changed(endpoint: &str) {
+    let endpoint = endpoint.to_owned();
     let tag = "mdthree";
     let account = support::fresh_account();
     let region = "eu-west-1";

@@ -8,6 +8,7 @@ use super::{Exit, Ui, check_caller, select, timestamp};
 use super::{Opened, open};
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::engine::audit::{self, Verdict};
+use crate::engine::security_hub;
 use crate::engine::select::Selection;
 use crate::render;
 use crate::render::audit::AuditSource;
@@ -103,6 +104,16 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
         }
     }
     out.flush()?;
+    let mut exported = true;
+    if args.to_security_hub {
+        let bar = render::progress::Bar::new("security hub", ui.quiet || ui.verbose);
+        let export = security_hub::export(&aws, &report, concurrency, &created_at, &bar).await;
+        for line in render::security_hub::failures(&export) {
+            ui.error(&line);
+        }
+        ui.notice(&render::security_hub::summary(&export));
+        exported = export.failed().next().is_none();
+    }
     ui.note_unreported(&report.unreported_flags());
     super::note_renewals(ui, &aws);
     if let Some(path) = &args.out {
@@ -115,7 +126,7 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
             ui.warn(&format!("cannot write the GitHub step summary: {err}"));
         }
     }
-    if resolved.unresolved() > 0 {
+    if resolved.unresolved() > 0 || !exported {
         return Ok(Exit::Failure);
     }
     Ok(match report.verdict(args.strict) {

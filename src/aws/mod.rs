@@ -9,6 +9,7 @@ mod destinations;
 mod errors;
 mod managed;
 mod organizations;
+mod security_hub;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -13,6 +13,7 @@ mod plan;
 pub mod policy;
 pub mod preflight;
 pub mod saved;
+pub mod security_hub;
 pub mod select;
 pub mod weaken;
 

@@ -168,6 +168,14 @@ pub fn fleet_role_policy(cloudwatch_roles: &[String], managed: &ManagedArns) -> 
             "Resource": managed.roles
         }));
     }
+    // `fleet audit --to-security-hub`: fleet's findings, in the account's
+    // own Security Hub (its `default` product).
+    statements.push(json!({
+        "Sid": "SecurityHubFindings",
+        "Effect": "Allow",
+        "Action": ["securityhub:GetFindings", "securityhub:BatchImportFindings"],
+        "Resource": "*"
+    }));
     if !cloudwatch_roles.is_empty() {
         statements.push(json!({
             "Sid": "PassTheCloudWatchLoggingRole",

@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod matrix;
 pub mod progress;
 pub mod sarif;
+pub mod security_hub;
 pub mod show;
 pub mod targets;
 

@@ -19,47 +19,6 @@ pub struct SarifSource<'a> {
     pub strict: bool,
 }
 
-fn description(kind: FindingKind) -> (&'static str, &'static str) {
-    match kind {
-        FindingKind::Error => (
-            "The target could not be read",
-            "fleet could not read the logging configuration of this account and region (access denied, throttled, or a managed region the account has not enabled). Until it can, nobody can tell whether Bedrock invocations there are logged. Check fleet's role in the account and the error message.",
-        ),
-        FindingKind::Drift => (
-            "Logging differs from its profile",
-            "The live model invocation logging configuration differs from the profile the fleet file assigns (or logs although the profile has enabled = false). Someone changed it outside fleet; `fleet plan` shows the diff and `fleet apply` restores the profile.",
-        ),
-        FindingKind::DestinationDrift => (
-            "A managed destination drifted",
-            "A bucket, log group or role that the fleet file says fleet keeps differs from what fleet keeps of it (fleet's policy statement removed or changed, a retention changed, the role's trust changed) or is gone. Until it is restored, logs may not be delivered. `fleet plan` shows the diff and `fleet apply` restores it, keeping everything fleet does not own.",
-        ),
-        FindingKind::Missing => (
-            "Logging is missing",
-            "The fleet file says this account and region must log Bedrock model invocations, and nothing is configured. Run `fleet apply`.",
-        ),
-        FindingKind::Unmanaged => (
-            "Logging in a region the fleet file does not manage",
-            "A region that the fleet file does not list for this account has a logging configuration. Add the region to the account's regions so fleet keeps it, or remove the configuration.",
-        ),
-        FindingKind::Unlogged => (
-            "A region without logging",
-            "A Bedrock region of this account that the fleet file does not manage logs nothing: invocations there leave no trace. Add the region to the account's regions.",
-        ),
-        FindingKind::ForeignDestination => (
-            "A destination of another account",
-            "A bucket or role of the live configuration seems to belong to another account; AWS accepts only destinations in the same account and region.",
-        ),
-        FindingKind::NoS3Retention => (
-            "No S3 destination for retention",
-            "The configuration has no S3 destination, so invocation logs are not kept for long-term retention.",
-        ),
-        FindingKind::NoLargeDataBucket => (
-            "CloudWatch without a large-data bucket",
-            "CloudWatch Logs receives the logs but bodies over 100 KB and binary data have no S3 bucket to go to.",
-        ),
-    }
-}
-
 fn level(kind: FindingKind, strict: bool) -> &'static str {
     match kind.severity() {
         Severity::Error | Severity::Finding => "error",
@@ -69,7 +28,7 @@ fn level(kind: FindingKind, strict: bool) -> &'static str {
 }
 
 fn rule(kind: FindingKind, strict: bool) -> Value {
-    let (short, full) = description(kind);
+    let (short, full) = (kind.title(), kind.explanation());
     json!({
         "id": kind.as_str(),
         "name": kind.as_str(),
