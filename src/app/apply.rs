@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result, bail};
 
 use super::{
-    DEFAULT_CONCURRENCY, Exit, Ui, as_caller, aws_options, check_caller, check_destinations,
-    make_plan, permission_retry, select, selected,
+    Exit, Ui, as_caller, aws_options, check_caller, check_destinations, make_plan,
+    permission_retry, select, selected,
 };
 use super::{Opened, open_with};
 use crate::aws::{Aws, AwsOptions};
@@ -225,16 +225,17 @@ async fn apply_saved(
         args.filter.partition,
     )?;
     plan.targets = select(ui, &selection, plan.targets, |p| &p.target)?;
-    let concurrency = args
-        .aws
-        .concurrency
-        .map_or(DEFAULT_CONCURRENCY, |n| n as usize);
+    let concurrency = super::concurrency(&args.aws, &saved.settings());
     let options = AwsOptions {
         permission_retry_window: permission_retry(args.permission_retry)?,
         ..aws_options(ui, &args.aws, saved.settings())?
     };
     let aws = Aws::connect(options).await;
     check_caller(ui, &aws).await?;
+    ui.note(&format!(
+        "checking {}, {concurrency} at a time",
+        render::count(plan.targets.len(), "target")
+    ));
     let bar = render::progress::Bar::new("checking", ui.quiet || ui.verbose);
     let recheck = engine::check_stale(&aws, &plan.targets, concurrency, &bar).await;
     let mut out = anstream::stdout();

@@ -109,17 +109,11 @@ pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
     let aws = Aws::connect(options).await;
     check_caller(ui, &aws).await?;
     seed_demo_drift(&running, &fleet)?;
+    let concurrency = fleet.settings.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
 
     writeln!(out, "{}", render::paint(render::BOLD, "$ fleet plan"))?;
-    let mut plan = make_plan(ui, &aws, fleet.targets.clone(), DEFAULT_CONCURRENCY).await;
-    check_destinations(
-        ui,
-        &aws,
-        &mut plan,
-        PreflightMode::Warn,
-        DEFAULT_CONCURRENCY,
-    )
-    .await;
+    let mut plan = make_plan(ui, &aws, fleet.targets.clone(), concurrency).await;
+    check_destinations(ui, &aws, &mut plan, PreflightMode::Warn, concurrency).await;
     render::human::plan(&mut out, &plan)?;
 
     writeln!(
@@ -127,10 +121,10 @@ pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
         "\n{}",
         render::paint(render::BOLD, "$ fleet apply --auto-approve")
     )?;
-    let applied = write_changes(ui, &aws, &plan, Vec::new(), DEFAULT_CONCURRENCY, None).await?;
+    let applied = write_changes(ui, &aws, &plan, Vec::new(), concurrency, None).await?;
 
     writeln!(out, "\n{}", render::paint(render::BOLD, "$ fleet plan"))?;
-    let after = make_plan(ui, &aws, fleet.targets.clone(), DEFAULT_CONCURRENCY).await;
+    let after = make_plan(ui, &aws, fleet.targets.clone(), concurrency).await;
     render::human::plan(&mut out, &after)?;
     running.shutdown().await;
     let counts = after.counts();

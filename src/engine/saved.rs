@@ -46,6 +46,10 @@ pub struct SavedPlan {
     /// `[fleet] protect` when the plan was made.
     #[serde(default)]
     pub protect: bool,
+    /// `[fleet] concurrency` when the plan was made: `apply PLAN` calls AWS
+    /// as the file said (absent: the default, or `--concurrency`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<usize>,
     /// Made with `--allow-weakening`: the reviewer saw and allowed the
     /// changes that weaken logging, so `apply PLAN` applies them.
     #[serde(default)]
@@ -377,6 +381,7 @@ impl SavedPlan {
             partition: None,
             missing_shards: Vec::new(),
             protect: fleet.settings.protect,
+            concurrency: fleet.settings.concurrency,
             allow_weakening: false,
             summary: plan.counts(),
             targets: plan.targets.iter().map(SavedTarget::new).collect(),
@@ -419,7 +424,7 @@ impl SavedPlan {
         Settings {
             external_id: self.assume_role.external_id.clone(),
             session_name: self.assume_role.session_name.clone(),
-            concurrency: None,
+            concurrency: self.concurrency,
             protect: self.protect,
         }
     }
