@@ -129,14 +129,22 @@ def toml_value(value):
     raise TypeError(value)
 
 
+# The keys that say "fleet manages this resource" (written as inline tables):
+# not part of the logging configuration the emulator stores.
+MANAGEMENT_KEYS = ("bucket", "log_group", "role")
+
+
 def render_profile(lines, path, table):
     lines.append(f"[{path}]")
     for key, value in table.items():
-        if not isinstance(value, dict):
+        if key in MANAGEMENT_KEYS:
+            inner = ", ".join(f"{k} = {json.dumps(v)}" for k, v in value.items())
+            lines.append(f"{key} = {{{(' ' + inner + ' ') if inner else ''}}}")
+        elif not isinstance(value, dict):
             lines.append(f"{key} = {toml_value(value)}")
     lines.append("")
     for key, value in table.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and key not in MANAGEMENT_KEYS:
             render_profile(lines, f"{path}.{key}", value)
 
 
@@ -262,30 +270,10 @@ MANAGED_PROFILE = {
     },
 }
 
-# The keys that say "fleet manages this resource": not part of the logging
-# configuration the emulator stores.
-MANAGEMENT_KEYS = ("bucket", "log_group", "role")
-
-
 def without_management(value):
     if isinstance(value, dict):
         return {k: without_management(v) for k, v in value.items() if k not in MANAGEMENT_KEYS}
     return value
-
-
-def render_table(lines, path, table):
-    """Like render_profile, but inline tables for the management keys."""
-    lines.append(f"[{path}]")
-    for key, value in table.items():
-        if key in MANAGEMENT_KEYS:
-            inner = ", ".join(f"{k} = {json.dumps(v)}" for k, v in value.items())
-            lines.append(f"{key} = {{{(' ' + inner + ' ') if inner else ''}}}")
-        elif not isinstance(value, dict):
-            lines.append(f"{key} = {toml_value(value)}")
-    lines.append("")
-    for key, value in table.items():
-        if isinstance(value, dict) and key not in MANAGEMENT_KEYS:
-            render_table(lines, f"{path}.{key}", value)
 
 
 def generate_rollout(accounts, regions):
@@ -305,7 +293,7 @@ def generate_rollout(accounts, regions):
         f'role_name = "{ROLE_NAME}"',
         "",
     ]
-    render_table(lines, "profiles.managed", MANAGED_PROFILE)
+    render_profile(lines, "profiles.managed", MANAGED_PROFILE)
     desired_state = {}
     for a, account_id in enumerate(account_ids(accounts)):
         name = f"acct-{a:05d}"

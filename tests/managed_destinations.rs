@@ -10,9 +10,7 @@ mod support;
 
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use serde_json::{Value, json};
-use support::{
-    CALLER_ACCOUNT, TEST_ROLE_NAME, bedrock, credentials, get_config, logging_config_from_json,
-};
+use support::{CALLER_ACCOUNT, TEST_ROLE_NAME, bedrock, get_config, logging_config_from_json};
 
 const SID: &str = "FleetBedrockModelInvocationLogging";
 
@@ -62,15 +60,7 @@ struct Clients {
 }
 
 async fn clients(endpoint: &str, account: &str, region: &str) -> Clients {
-    let credentials = credentials(endpoint, account, region).await;
-    let base = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
-        )
-        .region(aws_config::Region::new(region.to_owned()))
-        .build();
+    let base = support::sdk_config(endpoint, account, region).await;
     Clients {
         s3: aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&base)

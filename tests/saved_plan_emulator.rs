@@ -212,3 +212,41 @@ async fn the_plan_names_no_role_for_the_callers_own_account() {
     let client = support::bedrock(&emulator.endpoint, CALLER_ACCOUNT, "us-east-1").await;
     assert!(get_config(&client).await.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_plan_calls_aws_as_concurrently_as_the_file_said() {
+    let base = 333_000_000_000;
+    let text = fleet_file(base, 2, &REGIONS).replacen("[fleet]\n", "[fleet]\nconcurrency = 2\n", 1);
+    let dir = setup(&text);
+    let emulator = Emulator::start(&[]);
+    let run = fleet(&emulator, dir.path(), &["plan", "--out", "plan.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        saved["concurrency"], 2,
+        "the plan records [fleet] concurrency"
+    );
+    // The fleet file is gone: what apply PLAN uses comes from the plan.
+    std::fs::remove_file(dir.path().join("fleet.toml")).unwrap();
+    let run = fleet(&emulator, dir.path(), &["-v", "apply", "plan.json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("checking 6 targets, 2 at a time"),
+        "{}",
+        run.stderr
+    );
+    assert_converged(&emulator, base, 2).await;
+    // --concurrency still wins over the plan.
+    let run = fleet(
+        &emulator,
+        dir.path(),
+        &["-v", "apply", "plan.json", "--concurrency", "5"],
+    );
+    assert!(
+        run.stderr.contains("checking 6 targets, 5 at a time"),
+        "{}",
+        run.stderr
+    );
+}

@@ -8,18 +8,10 @@ mod emulated;
 mod support;
 
 use aws_sdk_securityhub::types::{AwsSecurityFinding, ComplianceStatus, RecordState};
-use support::{TEST_ROLE_NAME, bedrock, credentials, get_config, put_config};
+use support::{TEST_ROLE_NAME, bedrock, get_config, put_config};
 
 async fn hub(endpoint: &str, account: &str, region: &str) -> aws_sdk_securityhub::Client {
-    let credentials = credentials(endpoint, account, region).await;
-    aws_sdk_securityhub::Client::from_conf(
-        aws_sdk_securityhub::Config::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()))
-            .endpoint_url(endpoint)
-            .credentials_provider(credentials)
-            .build(),
-    )
+    aws_sdk_securityhub::Client::new(&support::sdk_config(endpoint, account, region).await)
 }
 
 /// Every finding fleet imported there (moto's GetFindings ignores filters:

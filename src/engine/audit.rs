@@ -540,6 +540,18 @@ pub struct Finding<'a> {
 }
 
 impl Finding<'_> {
+    /// `ACCOUNT/REGION: detail`, then the diff when there is one: the text
+    /// a finding carries to SARIF and Security Hub.
+    pub fn message(&self) -> String {
+        let mut text = format!("{}: {}", self.audit.target().id(), self.detail);
+        let diff = self.diff();
+        if !diff.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(&diff);
+        }
+        text
+    }
+
     /// The diff for a drift finding, empty for the others.
     pub fn diff(&self) -> String {
         match (self.kind, self.destination) {

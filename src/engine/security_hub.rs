@@ -9,6 +9,8 @@
 //! that could not be read, or sits in a region the account has not enabled,
 //! is left alone: fleet cannot tell whether its findings were fixed.
 
+use std::collections::HashMap;
+
 use futures::{StreamExt, stream};
 
 use super::audit::{AuditReport, Finding, FindingKind, Status, TargetAudit};
@@ -200,12 +202,6 @@ fn finding_id(audit: &TargetAudit, kind: FindingKind, resource: Option<&str>) ->
 pub fn hub_finding(finding: &Finding<'_>) -> HubFinding {
     let target = finding.audit.target();
     let resource = finding.destination.map(|d| d.label.as_str());
-    let mut description = format!("{}: {}", target.id(), finding.detail);
-    let diff = finding.diff();
-    if !diff.is_empty() {
-        description.push_str("\n\n");
-        description.push_str(&diff);
-    }
     HubFinding {
         id: finding_id(finding.audit, finding.kind, resource),
         generator_id: format!("{GENERATOR_PREFIX}{}", finding.kind.as_str()),
@@ -213,7 +209,7 @@ pub fn hub_finding(finding: &Finding<'_>) -> HubFinding {
         region: target.region.clone(),
         severity: HubSeverity::of(finding.kind),
         title: format!("Bedrock invocation logging: {}", finding.kind.title()),
-        description: cut(&description, 1024),
+        description: cut(&finding.message(), 1024),
         remediation: cut(finding.kind.explanation(), 512),
         state: HubState::Active,
         created_at: None,
@@ -323,19 +319,24 @@ pub async fn export<A: SecurityHubApi>(
     now: &str,
     progress: &dyn Progress,
 ) -> HubExport {
-    let findings = report.findings();
+    // The findings of each target, in one pass over them all.
+    let index: HashMap<*const TargetAudit, usize> = report
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(i, audit)| (std::ptr::from_ref(audit), i))
+        .collect();
+    let mut by_target: Vec<Vec<HubFinding>> = vec![Vec::new(); report.targets.len()];
+    for finding in report.findings() {
+        by_target[index[&std::ptr::from_ref(finding.audit)]].push(hub_finding(&finding));
+    }
     let mut skipped = 0;
     let mut work = Vec::new();
-    for audit in &report.targets {
+    for (audit, current) in report.targets.iter().zip(by_target) {
         if matches!(audit.status, Status::Error | Status::NotEnabled) {
             skipped += 1;
             continue;
         }
-        let current: Vec<HubFinding> = findings
-            .iter()
-            .filter(|f| std::ptr::eq(f.audit, audit))
-            .map(hub_finding)
-            .collect();
         work.push((audit, current));
     }
     progress.started(work.len());

@@ -46,12 +46,7 @@ fn result(finding: &Finding<'_>, line: usize, strict: bool) -> Value {
         .iter()
         .position(|k| *k == finding.kind)
         .expect("every kind has a rule");
-    let mut text = format!("{}: {}", target.id(), finding.detail);
-    let diff = finding.diff();
-    if !diff.is_empty() {
-        text.push_str("\n\n");
-        text.push_str(&diff);
-    }
+    let text = finding.message();
     json!({
         "ruleId": finding.kind.as_str(),
         "ruleIndex": rule_index,

@@ -95,6 +95,22 @@ pub async fn credentials(endpoint: &str, account: &str, region: &str) -> Credent
     )
 }
 
+/// Settings acting as `account` in `region` against `endpoint`, for any
+/// service's client (`aws_sdk_X::Client::new(&config)`; S3 against a local
+/// endpoint also wants `force_path_style`).
+pub async fn sdk_config(endpoint: &str, account: &str, region: &str) -> aws_config::SdkConfig {
+    let credentials = credentials(endpoint, account, region).await;
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+        )
+        .region(aws_config::Region::new(region.to_owned()))
+        .timeout_config(timeouts())
+        .build()
+}
+
 /// A Bedrock client acting as `account` in `region` against `endpoint`.
 ///
 /// Built from explicit settings only: no environment variable, profile or

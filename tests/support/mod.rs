@@ -38,7 +38,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use aws::{
     CALLER_ACCOUNT, IntoLoggingConfig, TEST_ROLE_NAME, bedrock, credentials, delete_config,
-    get_config, logging_config_from_json, put_config, sts,
+    get_config, logging_config_from_json, put_config, sdk_config, sts,
 };
 pub use provision::{MOTO_REQUIREMENT, venv_dir};
 pub use server::{Moto, moto, servers_started};
