@@ -284,6 +284,20 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
+    /// Days of CloudWatch metrics to read for whether Bedrock is used in
+    /// an unlogged or missing region (AWS/Bedrock Invocations): in use is
+    /// critical, idle is informational.
+    #[arg(long, value_name = "DAYS", default_value_t = crate::engine::usage::DEFAULT_WINDOW_DAYS, value_parser = clap::value_parser!(u32).range(1..=455))]
+    pub usage_window: u32,
+
+    /// Do not read the usage metrics: unlogged regions stay findings.
+    #[arg(long)]
+    pub no_usage: bool,
+
+    /// Do not ask CloudTrail who made the changes audit finds.
+    #[arg(long)]
+    pub no_attribution: bool,
+
     /// Also import every finding into AWS Security Hub, in the target's own
     /// account and region (BatchImportFindings): a rerun updates the same
     /// findings, and those fixed since are marked resolved.

@@ -8,7 +8,7 @@ use super::{Exit, Ui, check_caller, select, timestamp};
 use super::{Opened, open};
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::engine::audit::{self, Verdict};
-use crate::engine::security_hub;
+use crate::engine::{attribution, security_hub, usage};
 use crate::engine::select::Selection;
 use crate::render;
 use crate::render::audit::AuditSource;
@@ -47,6 +47,14 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
     let mut report = audit::audit_targets(&aws, scope, concurrency, &bar).await;
     let bar = render::progress::Bar::new("destinations", ui.quiet || ui.verbose);
     report.check_destinations(&aws, concurrency, &bar).await;
+    if !args.no_usage {
+        let bar = render::progress::Bar::new("usage", ui.quiet || ui.verbose);
+        usage::check_usage(&aws, &mut report, args.usage_window, concurrency, &bar).await;
+    }
+    if !args.no_attribution {
+        let bar = render::progress::Bar::new("cloudtrail", ui.quiet || ui.verbose);
+        attribution::attribute(&aws, &mut report, aws.session_name(), concurrency, &bar).await;
+    }
 
     let created_at = timestamp();
     let source = AuditSource {

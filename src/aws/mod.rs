@@ -10,6 +10,8 @@ mod errors;
 mod managed;
 mod organizations;
 mod security_hub;
+mod trail;
+mod usage;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -96,6 +98,12 @@ pub struct Aws {
 }
 
 impl Aws {
+    /// The session name fleet gives the roles it assumes: CloudTrail shows
+    /// it in the ARN of every call fleet makes.
+    pub fn session_name(&self) -> &str {
+        self.settings.session_name.as_deref().unwrap_or("fleet")
+    }
+
     /// Loads the standard AWS configuration (profile, environment, SSO,
     /// instance role, `AWS_ENDPOINT_URL`) with one shared HTTP client and
     /// explicit timeouts and retries.
@@ -204,7 +212,7 @@ impl Aws {
                 ),
             ));
         };
-        let session_name = self.settings.session_name.as_deref().unwrap_or("fleet");
+        let session_name = self.session_name();
         let mut provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
             .session_name(session_name)
             .configure(&self.base);

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::attribution::Attribution;
 use super::plan::{Action, plan_targets, unified_diff};
+use super::usage::Usage;
 use super::{ApiError, LoggingApi, Progress};
 use crate::fleet::{Account, AccountId, BEDROCK_REGIONS, Fleet, Region, Target};
 use crate::logging::{LoggingConfig, S3Config};
@@ -255,6 +257,12 @@ pub struct TargetAudit {
     pub warnings: Vec<Warning>,
     /// Managed destinations of the target that differ from what fleet keeps.
     pub destination_drift: Vec<DestinationDrift>,
+    /// Who made the newest change, for a target found changed (see
+    /// [`super::attribution::wants_attribution`]); `None` when not looked up.
+    pub attribution: Option<Attribution>,
+    /// Whether Bedrock is used there, for an unlogged or missing target;
+    /// `None` when not looked up.
+    pub usage: Option<Usage>,
 }
 
 /// A managed destination that drifted (or is gone), with the diff of what
@@ -291,11 +299,30 @@ impl TargetAudit {
             status,
             warnings,
             destination_drift: Vec::new(),
+            attribution: None,
+            usage: None,
         }
     }
 
     pub fn target(&self) -> &Target {
         &self.scope.target
+    }
+
+    /// The worst severity of the target's findings; `None` when it has
+    /// none. The matrix and the HTML report order by it.
+    pub fn severity(&self) -> Option<Severity> {
+        let status = FindingKind::of_status(self.status)
+            .map(|kind| severity_with_usage(kind, self.usage.as_ref()));
+        let destinations = (!self.destination_drift.is_empty())
+            .then_some(FindingKind::DestinationDrift.severity());
+        let warnings = (!self.warnings.is_empty()).then_some(Severity::Warning);
+        [status, destinations, warnings].into_iter().flatten().min()
+    }
+
+    /// Unlogged or missing, where Bedrock is in use.
+    pub fn in_use_unlogged(&self) -> bool {
+        matches!(self.status, Status::Unlogged | Status::Missing)
+            && self.usage.as_ref().is_some_and(Usage::in_use)
     }
 
     /// The unified diff from live to the profile, for a drifted target;
@@ -315,8 +342,17 @@ impl TargetAudit {
         }
     }
 
-    /// One line saying what was found, for tables and CSV.
+    /// One line saying what was found, for tables and CSV, with whether
+    /// Bedrock is used there when that was read.
     pub fn detail(&self) -> String {
+        let found = self.found();
+        match &self.usage {
+            Some(usage) => format!("{found}; {}", usage.describe()),
+            None => found,
+        }
+    }
+
+    fn found(&self) -> String {
         let profile = &self.target().profile;
         match (&self.live, self.status) {
             (Err(_), Status::NotEnabled) => format!(
@@ -511,28 +547,77 @@ impl FindingKind {
     }
 }
 
+/// A finding's severity once usage is known: nothing logged where models
+/// are invoked is critical; an unlogged region nobody uses is informational.
+/// A usage that could not be read leaves the kind's own severity.
+fn severity_with_usage(kind: FindingKind, usage: Option<&Usage>) -> Severity {
+    match (kind, usage) {
+        (FindingKind::Unlogged | FindingKind::Missing, Some(usage)) if usage.in_use() => {
+            Severity::Critical
+        }
+        (FindingKind::Unlogged, Some(usage)) if usage.idle() => Severity::Info,
+        _ => kind.severity(),
+    }
+}
+
 impl fmt::Display for FindingKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-/// How much a finding weighs in the exit code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// How much a finding weighs, worst first: every view orders by it, and it
+/// decides the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// Nothing logs where models are invoked (unlogged or missing, and
+    /// Bedrock in use): exit 2.
+    Critical,
     /// The target could not be read: exit 1.
     Error,
     /// The target differs from the fleet file: exit 2.
     Finding,
     /// A best practice is broken: exit 2 only with `--strict`.
     Warning,
+    /// Nothing logs, but nothing is invoked either: exit 2 only with
+    /// `--strict`.
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Error => "error",
+            Severity::Finding => "finding",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+
+    /// Whether a finding of this severity fails the audit.
+    pub fn fails(self, strict: bool) -> bool {
+        match self {
+            Severity::Critical | Severity::Error | Severity::Finding => true,
+            Severity::Warning | Severity::Info => strict,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One row of an audit report.
 #[derive(Clone, Debug)]
 pub struct Finding<'a> {
     pub kind: FindingKind,
+    /// The kind's own severity, raised to critical or lowered to info by
+    /// what the metrics say of usage.
+    pub severity: Severity,
     pub audit: &'a TargetAudit,
     pub detail: String,
     /// The drifted destination, for a destination drift finding.
@@ -540,10 +625,14 @@ pub struct Finding<'a> {
 }
 
 impl Finding<'_> {
-    /// `ACCOUNT/REGION: detail`, then the diff when there is one: the text
+    /// `ACCOUNT/REGION: detail`, who changed it when CloudTrail was asked,
+    /// then the diff when there is one: the text
     /// a finding carries to SARIF and Security Hub.
     pub fn message(&self) -> String {
         let mut text = format!("{}: {}", self.audit.target().id(), self.detail);
+        if let Some(attribution) = &self.audit.attribution {
+            text.push_str(&format!("\n{}", attribution.describe()));
+        }
         let diff = self.diff();
         if !diff.is_empty() {
             text.push_str("\n\n");
@@ -576,15 +665,27 @@ pub struct AuditCounts {
     pub error: usize,
     /// Unmanaged regions the account has not enabled: not findings.
     pub not_enabled: usize,
+    /// Unlogged or missing targets where Bedrock is in use: critical.
+    pub in_use: usize,
+    /// Unlogged targets where nothing was invoked in the window:
+    /// informational, counted in `unlogged` too.
+    pub idle: usize,
     pub foreign_destination: usize,
     pub no_s3_retention: usize,
     pub no_large_data_bucket: usize,
 }
 
 impl AuditCounts {
-    /// Targets that differ from the fleet file.
+    /// Findings that fail the audit: targets that differ from the fleet
+    /// file, idle unlogged regions left out.
     pub fn findings(&self) -> usize {
         self.drift + self.destination_drift + self.missing + self.unmanaged + self.unlogged
+            - self.idle
+    }
+
+    /// Findings that fail the audit only with `--strict`, besides warnings.
+    pub fn informational(&self) -> usize {
+        self.idle
     }
 
     pub fn warnings(&self) -> usize {
@@ -638,6 +739,11 @@ impl AuditReport {
                 Status::NotEnabled => counts.not_enabled += 1,
             }
             counts.destination_drift += audit.destination_drift.len();
+            if let Some(usage) = &audit.usage {
+                let unlogged = matches!(audit.status, Status::Unlogged | Status::Missing);
+                counts.in_use += usize::from(unlogged && usage.in_use());
+                counts.idle += usize::from(audit.status == Status::Unlogged && usage.idle());
+            }
             for warning in &audit.warnings {
                 match warning.kind {
                     WarningKind::ForeignDestination => counts.foreign_destination += 1,
@@ -699,14 +805,15 @@ impl AuditReport {
         }
     }
 
-    /// Every finding, grouped by kind in [`FindingKind::ALL`] order, each
-    /// group in scope order.
+    /// Every finding, worst severity first, then grouped by kind in
+    /// [`FindingKind::ALL`] order, each group in scope order.
     pub fn findings(&self) -> Vec<Finding<'_>> {
         let mut findings: Vec<Finding<'_>> = Vec::new();
         for audit in &self.targets {
             if let Some(kind) = FindingKind::of_status(audit.status) {
                 findings.push(Finding {
                     kind,
+                    severity: severity_with_usage(kind, audit.usage.as_ref()),
                     audit,
                     detail: audit.detail(),
                     destination: None,
@@ -715,6 +822,7 @@ impl AuditReport {
             for drift in &audit.destination_drift {
                 findings.push(Finding {
                     kind: FindingKind::DestinationDrift,
+                    severity: FindingKind::DestinationDrift.severity(),
                     audit,
                     detail: match &drift.error {
                         Some(err) => format!("{} cannot be read: {err}", drift.label),
@@ -730,6 +838,7 @@ impl AuditReport {
             for warning in &audit.warnings {
                 findings.push(Finding {
                     kind: FindingKind::of_warning(warning.kind),
+                    severity: FindingKind::of_warning(warning.kind).severity(),
                     audit,
                     detail: warning.detail.clone(),
                     destination: None,
@@ -737,17 +846,19 @@ impl AuditReport {
             }
         }
         // A stable sort keeps scope order within each kind.
-        findings.sort_by_key(|f| f.kind);
+        findings.sort_by_key(|f| (f.severity, f.kind));
         findings
     }
 
-    /// Unreadable targets win over findings; warnings count as findings only
-    /// when `strict`.
+    /// Unreadable targets win over findings; warnings and informational
+    /// findings count only when `strict`.
     pub fn verdict(&self, strict: bool) -> Verdict {
         let counts = self.counts();
         if counts.error > 0 {
             Verdict::Error
-        } else if counts.findings() > 0 || (strict && counts.warnings() > 0) {
+        } else if counts.findings() > 0
+            || (strict && counts.warnings() + counts.informational() > 0)
+        {
             Verdict::Findings
         } else {
             Verdict::Compliant

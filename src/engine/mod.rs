@@ -5,6 +5,7 @@
 //! `render/` turns the results into text.
 
 mod apply;
+pub mod attribution;
 pub mod audit;
 pub mod destinations;
 pub mod discovery;
@@ -14,6 +15,7 @@ pub mod policy;
 pub mod preflight;
 pub mod saved;
 pub mod security_hub;
+pub mod usage;
 pub mod select;
 pub mod weaken;
 

@@ -176,6 +176,15 @@ pub fn fleet_role_policy(cloudwatch_roles: &[String], managed: &ManagedArns) -> 
         "Action": ["securityhub:GetFindings", "securityhub:BatchImportFindings"],
         "Resource": "*"
     }));
+    // `fleet audit`: who changed logging (CloudTrail) and whether Bedrock
+    // is used where nothing logs (CloudWatch metrics). Neither action
+    // supports resource-level permissions.
+    statements.push(json!({
+        "Sid": "AuditAttributionAndUsage",
+        "Effect": "Allow",
+        "Action": ["cloudtrail:LookupEvents", "cloudwatch:GetMetricData"],
+        "Resource": "*"
+    }));
     if !cloudwatch_roles.is_empty() {
         statements.push(json!({
             "Sid": "PassTheCloudWatchLoggingRole",

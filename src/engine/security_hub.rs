@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use futures::{StreamExt, stream};
 
-use super::audit::{AuditReport, Finding, FindingKind, Status, TargetAudit};
+use super::audit::{AuditReport, Finding, FindingKind, Severity, Status, TargetAudit};
 use super::{ApiError, Location, Progress, location_of};
 use crate::fleet::{AccountId, Region};
 
@@ -26,6 +26,7 @@ pub const IMPORT_BATCH: usize = 100;
 /// A finding's severity label in the AWS Security Finding Format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HubSeverity {
+    Critical,
     High,
     Medium,
     Low,
@@ -35,6 +36,7 @@ pub enum HubSeverity {
 impl HubSeverity {
     pub fn label(self) -> &'static str {
         match self {
+            HubSeverity::Critical => "CRITICAL",
             HubSeverity::High => "HIGH",
             HubSeverity::Medium => "MEDIUM",
             HubSeverity::Low => "LOW",
@@ -42,8 +44,15 @@ impl HubSeverity {
         }
     }
 
-    fn of(kind: FindingKind) -> HubSeverity {
-        match kind {
+    fn of(finding: &Finding<'_>) -> HubSeverity {
+        match finding.severity {
+            // Models invoked where nothing logs them.
+            Severity::Critical => return HubSeverity::Critical,
+            // An unlogged region nobody uses.
+            Severity::Info => return HubSeverity::Informational,
+            _ => {}
+        }
+        match finding.kind {
             // Logging somebody turned off or changed, or never set up where
             // the fleet file says it must be.
             FindingKind::Drift | FindingKind::DestinationDrift | FindingKind::Missing => {
@@ -207,7 +216,7 @@ pub fn hub_finding(finding: &Finding<'_>) -> HubFinding {
         generator_id: format!("{GENERATOR_PREFIX}{}", finding.kind.as_str()),
         account_id: target.account.id.clone(),
         region: target.region.clone(),
-        severity: HubSeverity::of(finding.kind),
+        severity: HubSeverity::of(finding),
         title: format!("Bedrock invocation logging: {}", finding.kind.title()),
         description: cut(&finding.message(), 1024),
         remediation: cut(finding.kind.explanation(), 512),

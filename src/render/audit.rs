@@ -10,12 +10,16 @@ use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
 use crate::engine::audit::{
     AuditCounts, AuditReport, Finding, FindingKind, Severity, Status, Verdict, WarningKind,
 };
+use crate::engine::attribution::{Attribution, WriteEvent};
+use crate::engine::usage::Usage;
 use crate::engine::{ApiError, UnreportedFlags};
 use crate::logging::LoggingConfig;
 
 /// The version of the JSON document; fields may only be added with a new one.
-/// Version 2 added `unreported_flags`, `null` flags and (audit) `not_enabled`.
-pub const FORMAT_VERSION: u32 = 2;
+/// Version 2 added `unreported_flags`, `null` flags and (audit) `not_enabled`;
+/// version 3 (audit) severities `critical` and `info`, `usage` and
+/// `attribution` per target, `in_use` and `idle` in the summary.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Where the audit came from and how it ran, for headings and the JSON.
 pub struct AuditSource<'a> {
@@ -43,22 +47,56 @@ fn meaning(kind: FindingKind) -> &'static str {
     }
 }
 
-fn style(kind: FindingKind) -> anstyle::Style {
-    match kind.severity() {
-        Severity::Error => RED,
+fn style(severity: Severity) -> anstyle::Style {
+    match severity {
+        Severity::Critical | Severity::Error => RED,
         Severity::Finding => YELLOW,
-        Severity::Warning => CYAN,
+        Severity::Warning | Severity::Info => CYAN,
     }
 }
 
-/// The findings of one kind, in scope order.
-fn by_kind<'f, 'a>(
-    findings: &'f [Finding<'a>],
-) -> impl Iterator<Item = (FindingKind, Vec<&'f Finding<'a>>)> {
-    FindingKind::ALL.into_iter().filter_map(move |kind| {
-        let rows: Vec<&Finding<'a>> = findings.iter().filter(|f| f.kind == kind).collect();
-        (!rows.is_empty()).then_some((kind, rows))
-    })
+/// The findings of one severity and kind, worst severity first, each group
+/// in scope order ([`AuditReport::findings`] is sorted so).
+fn by_group<'f, 'a>(findings: &'f [Finding<'a>]) -> Vec<Group<'f, 'a>> {
+    let mut groups: Vec<Group<'f, 'a>> = Vec::new();
+    for finding in findings {
+        match groups.last_mut() {
+            Some(group) if group.kind == finding.kind && group.severity == finding.severity => {
+                group.rows.push(finding);
+            }
+            _ => groups.push(Group {
+                kind: finding.kind,
+                severity: finding.severity,
+                rows: vec![finding],
+            }),
+        }
+    }
+    groups
+}
+
+/// A run of findings of one severity and kind.
+struct Group<'f, 'a> {
+    kind: FindingKind,
+    severity: Severity,
+    rows: Vec<&'f Finding<'a>>,
+}
+
+impl Group<'_, '_> {
+    /// `drift`, or `critical: unlogged` when the severity is not the
+    /// kind's own (usage raised or lowered it).
+    fn name(&self) -> String {
+        if self.severity == self.kind.severity() {
+            self.kind.to_string()
+        } else {
+            format!("{}: {}", self.severity, self.kind)
+        }
+    }
+}
+
+/// Who made the change, for a finding whose target CloudTrail was asked
+/// about.
+pub(super) fn who(finding: &Finding<'_>) -> Option<String> {
+    finding.audit.attribution.as_ref().map(|a| a.describe())
 }
 
 fn profile_cell(finding: &Finding<'_>) -> String {
@@ -72,7 +110,7 @@ fn profile_cell(finding: &Finding<'_>) -> String {
 /// `10 targets: 1 compliant, 2 drift, …; warnings: …`.
 fn counts_line(counts: &AuditCounts) -> String {
     format!(
-        "{} target{}: {} compliant, {} drift, {} destination drift, {} missing, {} unmanaged, {} unlogged, {} error; warnings: {} foreign_destination, {} no_s3_retention, {} no_large_data_bucket.{}",
+        "{} target{}: {} compliant, {} drift, {} destination drift, {} missing, {} unmanaged, {} unlogged, {} error; warnings: {} foreign_destination, {} no_s3_retention, {} no_large_data_bucket.{}{}",
         counts.targets,
         if counts.targets == 1 { "" } else { "s" },
         counts.compliant,
@@ -85,6 +123,7 @@ fn counts_line(counts: &AuditCounts) -> String {
         counts.foreign_destination,
         counts.no_s3_retention,
         counts.no_large_data_bucket,
+        usage_counts(counts),
         if counts.not_enabled > 0 {
             format!(
                 " Not enabled in the account (not findings): {}.",
@@ -96,15 +135,28 @@ fn counts_line(counts: &AuditCounts) -> String {
     )
 }
 
-/// A table per finding kind (drift diffs under their table), then the
+/// ` Usage: 2 unlogged in use (critical), 5 idle.` when usage was read.
+fn usage_counts(counts: &AuditCounts) -> String {
+    if counts.in_use + counts.idle == 0 {
+        return String::new();
+    }
+    format!(
+        " Usage: {} unlogged or missing in use (critical), {} unlogged idle (informational).",
+        counts.in_use, counts.idle
+    )
+}
+
+/// A table per severity and finding kind, worst first (drift diffs under
+/// their table, who changed it after each table), then the
 /// verdict and the counts.
 pub fn human(out: &mut dyn Write, report: &AuditReport, strict: bool) -> io::Result<()> {
     let findings = report.findings();
-    for (kind, rows) in by_kind(&findings) {
+    for group in by_group(&findings) {
+        let (kind, rows) = (group.kind, &group.rows);
         writeln!(
             out,
             "{} ({}) — {}",
-            paint(style(kind).bold(), kind),
+            paint(style(group.severity).bold(), group.name()),
             rows.len(),
             meaning(kind)
         )?;
@@ -146,8 +198,17 @@ pub fn human(out: &mut dyn Write, report: &AuditReport, strict: bool) -> io::Res
             writeln!(out, "{}", line([&row[0], &row[1], &row[2], &row[3]]))?;
         }
         writeln!(out)?;
+        let attributed: Vec<(&Finding<'_>, String)> =
+            rows.iter().filter_map(|f| Some((*f, who(f)?))).collect();
+        if !attributed.is_empty() {
+            writeln!(out, "  {}", paint(BOLD, "Who changed it (CloudTrail):"))?;
+            for (finding, who) in attributed {
+                writeln!(out, "  {}  {who}", finding.audit.target().id())?;
+            }
+            writeln!(out)?;
+        }
         if kind == FindingKind::Drift {
-            for finding in &rows {
+            for finding in rows.iter() {
                 super::human::write_diff(out, &finding.diff())?;
                 writeln!(out)?;
             }
@@ -155,9 +216,10 @@ pub fn human(out: &mut dyn Write, report: &AuditReport, strict: bool) -> io::Res
     }
     let counts = report.counts();
     let verdict = match report.verdict(strict) {
-        Verdict::Compliant if counts.warnings() > 0 => {
-            paint(GREEN, "Compliant, with warnings (--strict fails on them).")
-        }
+        Verdict::Compliant if counts.warnings() + counts.informational() > 0 => paint(
+            GREEN,
+            "Compliant, with warnings or idle unlogged regions (--strict fails on them).",
+        ),
         Verdict::Compliant => paint(GREEN, "Compliant. Every target matches its profile."),
         Verdict::Findings => paint(
             YELLOW,
@@ -165,7 +227,7 @@ pub fn human(out: &mut dyn Write, report: &AuditReport, strict: bool) -> io::Res
                 "Not compliant: {} finding{}{}.",
                 counts.findings(),
                 if counts.findings() == 1 { "" } else { "s" },
-                if strict && counts.warnings() > 0 {
+                if strict && counts.warnings() + counts.informational() > 0 {
                     " and warnings, with --strict"
                 } else {
                     ""
@@ -182,6 +244,19 @@ pub fn human(out: &mut dyn Write, report: &AuditReport, strict: bool) -> io::Res
         ),
     };
     writeln!(out, "{verdict}")?;
+    if counts.in_use > 0 {
+        writeln!(
+            out,
+            "{}",
+            paint(
+                RED.bold(),
+                format!(
+                    "Critical: {} where models are invoked and nothing logs them.",
+                    super::count(counts.in_use, "region")
+                )
+            )
+        )?;
+    }
     writeln!(out, "{} {}", paint(BOLD, "Audit:"), counts_line(&counts))
 }
 
@@ -199,7 +274,12 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
     let mut head = String::new();
     let _ = writeln!(
         head,
-        "### fleet audit: {} drift, {} missing, {} unmanaged, {} unlogged, {} error, {} warning{}\n",
+        "### fleet audit: {}{} drift, {} missing, {} unmanaged, {} unlogged, {} error, {} warning{}\n",
+        if counts.in_use > 0 {
+            format!("{} critical, ", counts.in_use)
+        } else {
+            String::new()
+        },
         counts.drift,
         counts.missing,
         counts.unmanaged,
@@ -239,8 +319,8 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
     );
     super::markdown::unreported_notes(&mut head, &report.unreported_flags());
     match report.verdict(source.strict) {
-        Verdict::Compliant if counts.warnings() > 0 => {
-            head.push_str("**Compliant**, with warnings.\n\n");
+        Verdict::Compliant if counts.warnings() + counts.informational() > 0 => {
+            head.push_str("**Compliant**, with warnings or idle unlogged regions.\n\n");
         }
         Verdict::Compliant => head.push_str("**Compliant.** Every target matches its profile.\n\n"),
         Verdict::Findings => {
@@ -249,7 +329,7 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
                 "**Not compliant:** {} finding{}{}.\n",
                 counts.findings(),
                 if counts.findings() == 1 { "" } else { "s" },
-                if source.strict && counts.warnings() > 0 {
+                if source.strict && counts.warnings() + counts.informational() > 0 {
                     " and warnings, with --strict"
                 } else {
                     ""
@@ -278,14 +358,26 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
         head.push('\n');
     }
 
-    let groups: Vec<(FindingKind, Vec<&Finding<'_>>)> = by_kind(&findings).collect();
+    let groups = by_group(&findings);
     let render = |with_diffs: bool, cap: usize| {
         let mut out = head.clone();
-        for (kind, rows) in &groups {
-            let _ = writeln!(out, "#### {kind} ({}) — {}\n", rows.len(), meaning(*kind));
-            out.push_str("| target | account id | profile | detail |\n|---|---|---|---|\n");
+        for group in &groups {
+            let (kind, rows) = (&group.kind, &group.rows);
+            let _ = writeln!(
+                out,
+                "#### {} ({}) — {}\n",
+                group.name(),
+                rows.len(),
+                meaning(*kind)
+            );
+            let attributed = rows.iter().any(|f| f.audit.attribution.is_some());
+            if attributed {
+                out.push_str("| target | account id | profile | detail | who changed it |\n|---|---|---|---|---|\n");
+            } else {
+                out.push_str("| target | account id | profile | detail |\n|---|---|---|---|\n");
+            }
             for finding in rows.iter().take(cap) {
-                let _ = writeln!(
+                let _ = write!(
                     out,
                     "| `{}` | {} | {} | {} |",
                     finding.audit.target().id(),
@@ -293,6 +385,10 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
                     cell(&profile_cell(finding)),
                     cell(&finding.detail)
                 );
+                if attributed {
+                    let _ = write!(out, " {} |", cell(&who(finding).unwrap_or_default()));
+                }
+                out.push('\n');
             }
             if rows.len() > cap {
                 let _ = writeln!(
@@ -324,7 +420,7 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
     if text.len() > limit {
         text = render(false, usize::MAX);
     }
-    let mut cap = groups.iter().map(|(_, rows)| rows.len()).max().unwrap_or(0);
+    let mut cap = groups.iter().map(|g| g.rows.len()).max().unwrap_or(0);
     while text.len() > limit && cap > 0 {
         cap /= 2;
         text = render(false, cap);
@@ -345,7 +441,7 @@ pub(super) fn csv_field(text: &str) -> String {
 pub fn csv(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
     writeln!(
         out,
-        "kind,target,account_id,account_name,region,profile,detail"
+        "kind,target,account_id,account_name,region,profile,detail,severity,changed_by"
     )?;
     for finding in report.findings() {
         let target = finding.audit.target();
@@ -357,6 +453,8 @@ pub fn csv(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
             target.region.to_string(),
             finding.audit.scope.profile().unwrap_or_default().to_owned(),
             finding.detail.clone(),
+            finding.severity.as_str().to_owned(),
+            who(&finding).unwrap_or_default(),
         ];
         let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         writeln!(out, "{}", row.join(","))?;
@@ -377,6 +475,8 @@ pub fn csv(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
             target.region.to_string(),
             String::new(),
             audit.detail(),
+            String::new(),
+            String::new(),
         ];
         let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         writeln!(out, "{}", row.join(","))?;
@@ -385,7 +485,7 @@ pub fn csv(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
         let note = super::unreported_note(&region);
         writeln!(
             out,
-            "not-compared,,,,{},,{}",
+            "not-compared,,,,{},,{},,",
             region.region,
             csv_field(&note)
         )?;
@@ -426,9 +526,82 @@ struct Summary {
     foreign_destination: usize,
     no_s3_retention: usize,
     no_large_data_bucket: usize,
-    /// drift + missing + unmanaged + unlogged.
+    /// Unlogged or missing targets where Bedrock is in use (critical).
+    in_use: usize,
+    /// Unlogged targets where nothing was invoked (informational).
+    idle: usize,
+    /// drift + destination drift + missing + unmanaged + unlogged − idle.
     findings: usize,
     warnings: usize,
+}
+
+#[derive(Serialize)]
+struct JsonUsage<'a> {
+    /// `in_use`, `idle` or `cannot_tell`.
+    state: &'static str,
+    invocations: Option<u64>,
+    window_days: Option<u32>,
+    error: Option<&'a ApiError>,
+}
+
+impl<'a> JsonUsage<'a> {
+    fn of(usage: &'a Usage) -> JsonUsage<'a> {
+        match usage {
+            Usage::InUse { invocations, days } => JsonUsage {
+                state: "in_use",
+                invocations: Some(*invocations),
+                window_days: Some(*days),
+                error: None,
+            },
+            Usage::Idle { days } => JsonUsage {
+                state: "idle",
+                invocations: Some(0),
+                window_days: Some(*days),
+                error: None,
+            },
+            Usage::CannotTell(err) => JsonUsage {
+                state: "cannot_tell",
+                invocations: None,
+                window_days: None,
+                error: Some(err),
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonAttribution<'a> {
+    /// `changed`, `no_event` or `cannot_tell`.
+    state: &'static str,
+    #[serde(flatten)]
+    event: Option<&'a WriteEvent>,
+    by_fleet: Option<bool>,
+    error: Option<&'a ApiError>,
+}
+
+impl<'a> JsonAttribution<'a> {
+    fn of(attribution: &'a Attribution) -> JsonAttribution<'a> {
+        match attribution {
+            Attribution::Changed { event, by_fleet } => JsonAttribution {
+                state: "changed",
+                event: Some(event),
+                by_fleet: Some(*by_fleet),
+                error: None,
+            },
+            Attribution::NoEvent => JsonAttribution {
+                state: "no_event",
+                event: None,
+                by_fleet: None,
+                error: None,
+            },
+            Attribution::CannotTell(err) => JsonAttribution {
+                state: "cannot_tell",
+                event: None,
+                by_fleet: None,
+                error: Some(err),
+            },
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -462,6 +635,10 @@ struct JsonTarget<'a> {
     destination_drift: Vec<&'a str>,
     warnings: Vec<WarningKind>,
     error: Option<&'a ApiError>,
+    /// Whether Bedrock is used here (unlogged and missing targets).
+    usage: Option<JsonUsage<'a>>,
+    /// Who made the newest write of logging here (targets found changed).
+    attribution: Option<JsonAttribution<'a>>,
 }
 
 /// The JSON document (README: "Audit JSON").
@@ -490,6 +667,8 @@ pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>)
             foreign_destination: counts.foreign_destination,
             no_s3_retention: counts.no_s3_retention,
             no_large_data_bucket: counts.no_large_data_bucket,
+            in_use: counts.in_use,
+            idle: counts.idle,
             findings: counts.findings(),
             warnings: counts.warnings(),
         },
@@ -499,7 +678,7 @@ pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>)
                 let target = f.audit.target();
                 JsonFinding {
                     kind: f.kind,
-                    severity: f.kind.severity(),
+                    severity: f.severity,
                     target: target.id().to_string(),
                     account_id: target.account.id.as_str(),
                     account_name: target.account.name.as_deref(),
@@ -543,6 +722,8 @@ pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>)
                         .collect(),
                     warnings: audit.warnings.iter().map(|w| w.kind).collect(),
                     error: audit.live.as_ref().err(),
+                    usage: audit.usage.as_ref().map(JsonUsage::of),
+                    attribution: audit.attribution.as_ref().map(JsonAttribution::of),
                 }
             })
             .collect(),

@@ -38,6 +38,7 @@ fn script_json(value: &serde_json::Value) -> String {
 
 fn class(cell: Cell) -> &'static str {
     match cell {
+        Cell::InUse => "inuse",
         Cell::Compliant => "compliant",
         Cell::Drift => "drift",
         Cell::Missing => "missing",
@@ -64,7 +65,9 @@ thead th { position: sticky; top: 0; background: #f6f8fa; padding: .25rem .3rem;
 tbody th { position: sticky; left: 0; background: #f6f8fa; text-align: left; padding: 0 .5rem; font-weight: 500; white-space: nowrap; }
 td.c { width: 1.6rem; height: 1.4rem; cursor: pointer; border: 1px solid #fff; font-weight: 700; }
 td.total, th.total { padding: 0 .5rem; color: #57606a; }
+.inuse { background: #a40e26; color: #fff; }
 .compliant { background: #dafbe1; color: #1a7f37; }
+td.warn { box-shadow: inset 0 -4px 0 #bf8700; }
 .drift { background: #fff8c5; color: #9a6700; }
 .missing { background: #ffebe9; color: #cf222e; }
 .unmanaged { background: #fbefff; color: #8250df; }
@@ -101,7 +104,9 @@ const SCRIPT: &str = r#"
     var td = event.target.closest('td.c');
     if (td && td.dataset.i !== undefined && !td.title) {
       var d = details[Number(td.dataset.i)];
-      td.title = d.target + ': ' + d.status + ' \u2014 ' + d.detail;
+      td.title = d.target + ': ' + d.status + ' \u2014 ' + d.detail +
+        (d.who ? '\n' + d.who : '') +
+        (d.warnings.length ? '\nwarnings: ' + d.warnings.join('; ') : '');
     }
   });
   var panel = document.getElementById('detail');
@@ -120,6 +125,22 @@ const SCRIPT: &str = r#"
     var p = document.createElement('p');
     p.textContent = d.detail;
     panel.appendChild(p);
+    if (d.who) {
+      var who = document.createElement('p');
+      who.className = 'who';
+      who.textContent = d.who;
+      panel.appendChild(who);
+    }
+    if (d.warnings.length) {
+      var list = document.createElement('ul');
+      list.className = 'warnings';
+      d.warnings.forEach(function (w) {
+        var li = document.createElement('li');
+        li.textContent = 'warning: ' + w;
+        list.appendChild(li);
+      });
+      panel.appendChild(list);
+    }
     if (d.text) {
       var pre = document.createElement('pre');
       pre.textContent = d.text;
@@ -210,8 +231,9 @@ pub fn report(report: &AuditReport, source: &HtmlSource<'_>) -> String {
                     // title per cell would double the size of a large report.
                     let _ = write!(
                         html,
-                        "<td class=\"c {}\" data-k=\"{}\" data-i=\"{}\">{}</td>",
+                        "<td class=\"c {}{}\" data-k=\"{}\" data-i=\"{}\">{}</td>",
                         class(cell),
+                        if audit.warnings.is_empty() { "" } else { " warn" },
                         class(cell),
                         details.len(),
                         cell.symbol()
@@ -221,6 +243,8 @@ pub fn report(report: &AuditReport, source: &HtmlSource<'_>) -> String {
                         "status": audit.status.as_str(),
                         "detail": detail,
                         "text": text,
+                        "who": audit.attribution.as_ref().map(|a| a.describe()),
+                        "warnings": audit.warnings.iter().map(|w| format!("{}: {}", w.kind.as_str(), w.detail)).collect::<Vec<_>>(),
                     }));
                 }
             }

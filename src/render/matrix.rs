@@ -8,11 +8,13 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 
 use super::paint;
-use crate::engine::audit::{AuditReport, Status, TargetAudit};
+use crate::engine::audit::{AuditReport, Severity, Status, TargetAudit};
 
 /// What a cell shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Cell {
+    /// Unlogged or missing, and models are invoked there: critical.
+    InUse,
     Compliant,
     Drift,
     Missing,
@@ -26,7 +28,8 @@ pub enum Cell {
 }
 
 impl Cell {
-    pub const ALL: [Cell; 8] = [
+    pub const ALL: [Cell; 9] = [
+        Cell::InUse,
         Cell::Drift,
         Cell::Missing,
         Cell::Unmanaged,
@@ -52,6 +55,7 @@ impl Cell {
     /// Distinct without colour, so `NO_COLOR` loses nothing.
     pub fn symbol(self) -> &'static str {
         match self {
+            Cell::InUse => "●",
             Cell::Compliant => "✓",
             Cell::Drift => "~",
             Cell::Missing => "✗",
@@ -65,6 +69,7 @@ impl Cell {
 
     pub fn name(self) -> &'static str {
         match self {
+            Cell::InUse => "unlogged, in use",
             Cell::Compliant => "compliant",
             Cell::Drift => "drift",
             Cell::Missing => "missing",
@@ -78,6 +83,7 @@ impl Cell {
 
     fn style(self) -> Style {
         match self {
+            Cell::InUse => AnsiColor::BrightRed.on_default().bold(),
             Cell::Compliant => AnsiColor::Green.on_default(),
             Cell::Drift => AnsiColor::Yellow.on_default(),
             Cell::Missing => AnsiColor::Red.on_default(),
@@ -95,7 +101,8 @@ impl Cell {
     }
 }
 
-/// The audit laid out as a grid, rows and columns sorted worst first.
+/// The audit laid out as a grid, rows and columns sorted worst first: by
+/// the worst severity in them, then by how many findings they have.
 pub struct Grid<'r> {
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
@@ -118,22 +125,38 @@ impl<'r> Grid<'r> {
             }
             by_name.insert((account, region), audit);
         }
-        let bad = |a: &str, r: &str| {
-            by_name
-                .get(&(a.to_owned(), r.to_owned()))
-                .is_some_and(|t| Cell::of(t.status).is_finding() || !t.destination_drift.is_empty())
+        // Per account and per region: the worst severity (no finding sorts
+        // last) and the number of targets with a finding.
+        type Score = (Option<Severity>, usize);
+        let mut account_score: HashMap<&str, Score> = HashMap::new();
+        let mut region_score: HashMap<&str, Score> = HashMap::new();
+        for ((account, region), audit) in &by_name {
+            let Some(severity) = audit.severity() else {
+                continue;
+            };
+            for score in [
+                account_score.entry(account).or_default(),
+                region_score.entry(region).or_default(),
+            ] {
+                score.0 = Some(score.0.map_or(severity, |worst| worst.min(severity)));
+                score.1 += 1;
+            }
+        }
+        let key = |score: Option<&Score>| match score {
+            Some((Some(severity), count)) => (0, Some(*severity), std::cmp::Reverse(*count)),
+            _ => (1, None, std::cmp::Reverse(0)),
         };
-        let account_score: HashMap<String, usize> = accounts
-            .iter()
-            .map(|a| (a.clone(), regions.iter().filter(|r| bad(a, r)).count()))
-            .collect();
-        let region_score: HashMap<String, usize> = regions
-            .iter()
-            .map(|r| (r.clone(), accounts.iter().filter(|a| bad(a, r)).count()))
-            .collect();
         // Stable sorts: ties keep the fleet file's order.
-        accounts.sort_by_key(|a| std::cmp::Reverse(account_score[a]));
-        regions.sort_by_key(|r| std::cmp::Reverse(region_score[r]));
+        let account_keys: HashMap<String, _> = accounts
+            .iter()
+            .map(|a| (a.clone(), key(account_score.get(a.as_str()))))
+            .collect();
+        let region_keys: HashMap<String, _> = regions
+            .iter()
+            .map(|r| (r.clone(), key(region_score.get(r.as_str()))))
+            .collect();
+        accounts.sort_by_key(|a| account_keys[a]);
+        regions.sort_by_key(|r| region_keys[r]);
         let mut cells = HashMap::new();
         for (row, account) in accounts.iter().enumerate() {
             for (column, region) in regions.iter().enumerate() {
@@ -158,6 +181,8 @@ impl<'r> Grid<'r> {
             // A target that logs as it should, to a destination that drifted.
             if a.status == Status::Compliant && !a.destination_drift.is_empty() {
                 Cell::Drift
+            } else if a.in_use_unlogged() {
+                Cell::InUse
             } else {
                 Cell::of(a.status)
             }
@@ -326,7 +351,7 @@ pub fn markdown(grid: &Grid<'_>, limit: usize) -> String {
         return table;
     }
     let mut totals = String::from(
-        "| region | drift | missing | unmanaged | unlogged | error | compliant | not enabled |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| region | in use, unlogged | drift | missing | unmanaged | unlogged | error | compliant | not enabled |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for (column, region) in grid.regions.iter().enumerate() {
         let count = |kind: Cell| {
@@ -336,7 +361,8 @@ pub fn markdown(grid: &Grid<'_>, limit: usize) -> String {
         };
         let _ = writeln!(
             totals,
-            "| {region} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {region} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            count(Cell::InUse),
             count(Cell::Drift),
             count(Cell::Missing),
             count(Cell::Unmanaged),

@@ -19,11 +19,11 @@ pub struct SarifSource<'a> {
     pub strict: bool,
 }
 
-fn level(kind: FindingKind, strict: bool) -> &'static str {
-    match kind.severity() {
-        Severity::Error | Severity::Finding => "error",
-        Severity::Warning if strict => "error",
-        Severity::Warning => "warning",
+fn level(severity: Severity, strict: bool) -> &'static str {
+    match severity {
+        _ if severity.fails(strict) => "error",
+        Severity::Info => "note",
+        _ => "warning",
     }
 }
 
@@ -35,7 +35,7 @@ fn rule(kind: FindingKind, strict: bool) -> Value {
         "shortDescription": { "text": short },
         "fullDescription": { "text": full },
         "help": { "text": full, "markdown": full },
-        "defaultConfiguration": { "level": level(kind, strict) },
+        "defaultConfiguration": { "level": level(kind.severity(), strict) },
         "properties": { "tags": ["security", "logging", "bedrock"] }
     })
 }
@@ -50,7 +50,7 @@ fn result(finding: &Finding<'_>, line: usize, strict: bool) -> Value {
     json!({
         "ruleId": finding.kind.as_str(),
         "ruleIndex": rule_index,
-        "level": level(finding.kind, strict),
+        "level": level(finding.severity, strict),
         "message": { "text": text },
         "locations": [{
             "physicalLocation": {
