@@ -8,8 +8,8 @@ use super::{Exit, Ui, check_caller, select, timestamp};
 use super::{Opened, open};
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::engine::audit::{self, Verdict};
-use crate::engine::{attribution, security_hub, usage};
 use crate::engine::select::Selection;
+use crate::engine::{attribution, security_hub, usage};
 use crate::render;
 use crate::render::audit::AuditSource;
 

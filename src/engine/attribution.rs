@@ -194,7 +194,12 @@ mod tests {
             event(WRITE_EVENTS[0], "2026-11-01T10:00:00Z", fleet, None),
             event(WRITE_EVENTS[1], "2026-11-03T10:00:00Z", alice, None),
             // Newer, but refused: not the change that is there.
-            event(WRITE_EVENTS[0], "2026-11-04T10:00:00Z", alice, Some("AccessDenied")),
+            event(
+                WRITE_EVENTS[0],
+                "2026-11-04T10:00:00Z",
+                alice,
+                Some("AccessDenied"),
+            ),
         ];
         let Attribution::Changed { event, by_fleet } = attribution_of(events.clone(), "fleet")
         else {
@@ -215,14 +220,22 @@ mod tests {
             attribution_of(only_fleet, "fleet"),
             Attribution::Changed { by_fleet: true, .. }
         ));
-        assert_eq!(attribution_of(vec![events[2].clone()], "fleet"), Attribution::NoEvent);
+        assert_eq!(
+            attribution_of(vec![events[2].clone()], "fleet"),
+            Attribution::NoEvent
+        );
     }
 
     #[test]
     fn session_names_come_from_assumed_role_arns_only() {
         let e = event(WRITE_EVENTS[0], "t", "arn:aws:iam::1:user/bob", None);
         assert_eq!(e.session_name(), None);
-        let e = event(WRITE_EVENTS[0], "t", "arn:aws:sts::1:assumed-role/R/s-1", None);
+        let e = event(
+            WRITE_EVENTS[0],
+            "t",
+            "arn:aws:sts::1:assumed-role/R/s-1",
+            None,
+        );
         assert_eq!(e.session_name(), Some("s-1"));
     }
 }

@@ -15,8 +15,8 @@ pub mod policy;
 pub mod preflight;
 pub mod saved;
 pub mod security_hub;
-pub mod usage;
 pub mod select;
+pub mod usage;
 pub mod weaken;
 
 use std::fmt;

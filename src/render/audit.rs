@@ -7,10 +7,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
+use crate::engine::attribution::{Attribution, WriteEvent};
 use crate::engine::audit::{
     AuditCounts, AuditReport, Finding, FindingKind, Severity, Status, Verdict, WarningKind,
 };
-use crate::engine::attribution::{Attribution, WriteEvent};
 use crate::engine::usage::Usage;
 use crate::engine::{ApiError, UnreportedFlags};
 use crate::logging::LoggingConfig;

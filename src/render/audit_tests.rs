@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::engine::NoProgress;
-use crate::engine::audit::{AuditReport, audit_scope, audit_targets};
+use crate::engine::audit::{AuditReport, Severity, audit_scope, audit_targets};
 use crate::engine::fake::FakeApi;
 use crate::engine::import::{ImportRequest, build, read_targets};
 use crate::engine::tests::{drifted, fleet};
@@ -112,21 +112,21 @@ async fn csv_audit_quotes_fields() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "kind,target,account_id,account_name,region,profile,detail"
+        "kind,target,account_id,account_name,region,profile,detail,severity,changed_by"
     );
     assert_eq!(
         lines[1],
-        "error,dev/us-west-2,222222222222,dev,us-west-2,,AccessDeniedException: denied by the fake"
+        "error,dev/us-west-2,222222222222,dev,us-west-2,,AccessDeniedException: denied by the fake,error,"
     );
     assert!(
         lines.contains(
-            &"drift,prod/us-east-1,111111111111,prod,us-east-1,standard,differs from profile `standard` in video_data_delivery_enabled"
+            &"drift,prod/us-east-1,111111111111,prod,us-east-1,standard,differs from profile `standard` in video_data_delivery_enabled,finding,"
         ),
         "{text}"
     );
     // A detail with a comma is quoted.
     assert!(
-        lines.contains(&"no_large_data_bucket,prod/ap-south-1,111111111111,prod,ap-south-1,,CloudWatch log group `/aws/bedrock/shadow` has no large_data_delivery_s3_config: bodies over 100 KB and binary data are not delivered"),
+        lines.contains(&"no_large_data_bucket,prod/ap-south-1,111111111111,prod,ap-south-1,,CloudWatch log group `/aws/bedrock/shadow` has no large_data_delivery_s3_config: bodies over 100 KB and binary data are not delivered,warning,"),
         "{text}"
     );
     assert_eq!(lines.len(), 1 + 7 + 3, "{text}");
@@ -139,14 +139,14 @@ async fn json_audit_schema() {
     let mut out = Vec::new();
     super::audit::json(&mut out, &report, &source(true)).unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(doc["format_version"], 2);
+    assert_eq!(doc["format_version"], 3);
     assert_eq!(doc["verdict"], "error");
     assert_eq!(
         doc["summary"],
         serde_json::json!({
             "targets": 8, "compliant": 1, "drift": 2, "destination_drift": 0, "missing": 1, "unmanaged": 1,
             "unlogged": 2, "error": 1, "not_enabled": 0, "foreign_destination": 1, "no_s3_retention": 1,
-            "no_large_data_bucket": 1, "findings": 6, "warnings": 3
+            "no_large_data_bucket": 1, "in_use": 0, "idle": 0, "findings": 6, "warnings": 3
         })
     );
     let findings = doc["findings"].as_array().unwrap();
@@ -260,8 +260,9 @@ async fn import_file() {
 async fn terminal_matrix_with_and_without_colour() {
     let report = report().await;
     let grid = super::matrix::Grid::new(&report);
-    // Worst first: prod has four findings, dev three.
-    assert_eq!(grid.accounts, ["prod", "dev"]);
+    // Worst severity first: dev has an unreadable target (error), prod
+    // only findings, though more of them.
+    assert_eq!(grid.accounts, ["dev", "prod"]);
     let coloured = super::matrix::terminal(&grid, 120);
     assert!(coloured.contains("\u{1b}["), "cells are coloured");
     insta::assert_snapshot!("matrix_colour", coloured);
@@ -348,13 +349,165 @@ async fn a_large_fleet_html_report_stays_small_and_markdown_falls_back_to_totals
     // Target i is account i / 20 × region i % 20: regions 0 and 10 are
     // missing everywhere, regions 1 and 11 drifted, the rest compliant.
     assert!(
-        markdown.contains("| us-east-1 | 0 | 300 | 0 | 0 | 0 | 0 |"),
+        markdown.contains("| us-east-1 | 0 | 0 | 300 | 0 | 0 | 0 | 0 |"),
         "{}",
         &markdown[..3000.min(markdown.len())]
     );
     assert!(
-        markdown.contains("| us-east-2 | 300 | 0 | 0 | 0 | 0 | 0 |"),
+        markdown.contains("| us-east-2 | 0 | 300 | 0 | 0 | 0 | 0 | 0 |"),
         "{}",
         &markdown[..3000.min(markdown.len())]
+    );
+}
+
+/// The report of [`report`] with what the metrics and CloudTrail said:
+/// prod/us-west-2 unlogged and in use, dev/ap-south-1 unlogged and idle,
+/// prod/us-east-1 drifted by somebody else.
+async fn ranked_report() -> AuditReport {
+    use crate::engine::attribution::{Attribution, WriteEvent};
+    use crate::engine::usage::Usage;
+    let mut report = report().await;
+    for audit in &mut report.targets {
+        match audit.target().id().to_string().as_str() {
+            "prod/us-west-2" => {
+                audit.usage = Some(Usage::InUse {
+                    invocations: 42,
+                    days: 14,
+                });
+            }
+            "dev/ap-south-1" => audit.usage = Some(Usage::Idle { days: 14 }),
+            "prod/us-east-1" => {
+                audit.attribution = Some(Attribution::Changed {
+                    event: WriteEvent {
+                        event_name: "PutModelInvocationLoggingConfiguration".into(),
+                        event_time: "2026-11-30T08:00:00Z".into(),
+                        principal_arn: "arn:aws:sts::111111111111:assumed-role/Admin/mallory"
+                            .into(),
+                        source_ip: Some("203.0.113.7".into()),
+                        user_agent: Some("aws-cli/2.22".into()),
+                        error_code: None,
+                    },
+                    by_fleet: false,
+                });
+            }
+            _ => {}
+        }
+    }
+    report
+}
+
+#[tokio::test]
+async fn usage_ranks_findings_and_attribution_is_shown_in_every_format() {
+    let report = ranked_report().await;
+    let findings = report.findings();
+    assert_eq!(
+        findings[0].audit.target().id().to_string(),
+        "prod/us-west-2"
+    );
+    assert_eq!(findings[0].severity, Severity::Critical);
+    let idle = findings
+        .iter()
+        .find(|f| f.audit.target().id().to_string() == "dev/ap-south-1")
+        .unwrap();
+    assert_eq!(idle.severity, Severity::Info);
+    assert_eq!(findings.last().unwrap().severity, Severity::Info);
+
+    // The idle region fails the audit only with --strict.
+    let counts = report.counts();
+    assert_eq!((counts.in_use, counts.idle, counts.findings()), (1, 1, 5));
+
+    // Critical beats error in the matrix: prod, then the in-use column.
+    let grid = super::matrix::Grid::new(&report);
+    assert_eq!(grid.accounts, ["prod", "dev"]);
+    assert_eq!(grid.regions[0], "us-west-2");
+    assert_eq!(grid.cell(0, 0), super::matrix::Cell::InUse);
+
+    let mut out = Vec::new();
+    super::audit::human(&mut out, &report, false).unwrap();
+    let human = plain(out);
+    assert!(
+        human.starts_with("critical: unlogged (1)"),
+        "the worst leads: {human}"
+    );
+    assert!(human.contains("Bedrock in use: 42 model invocations in the last 14 days"));
+    assert!(human.contains("Who changed it (CloudTrail):"), "{human}");
+    assert!(human.contains(
+        "prod/us-east-1  last set by arn:aws:sts::111111111111:assumed-role/Admin/mallory at 2026-11-30T08:00:00Z from 203.0.113.7 (aws-cli/2.22)"
+    ));
+    assert!(
+        human.contains("Critical: 1 region where models are invoked"),
+        "{human}"
+    );
+
+    let markdown =
+        super::audit::markdown(&report, &source(true), super::markdown::STEP_SUMMARY_LIMIT);
+    let first_group = markdown.find("\n#### critical: unlogged").expect(&markdown);
+    assert!(first_group < markdown.find("\n#### error").unwrap());
+    assert!(
+        markdown.starts_with("### fleet audit: 1 critical,"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| who changed it |"));
+    assert!(markdown.contains("assumed-role/Admin/mallory"));
+
+    let mut out = Vec::new();
+    super::audit::csv(&mut out, &report).unwrap();
+    let csv = String::from_utf8(out).unwrap();
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("unlogged,prod/us-west-2,")
+            && csv.lines().nth(1).unwrap().ends_with(",critical,"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",finding,last set by arn:aws:sts::111111111111:assumed-role/Admin/mallory"),
+        "{csv}"
+    );
+
+    let mut out = Vec::new();
+    super::audit::json(&mut out, &report, &source(true)).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["findings"][0]["severity"], "critical");
+    let target = |id: &str| {
+        doc["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["target"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        target("prod/us-west-2")["usage"],
+        serde_json::json!({"state": "in_use", "invocations": 42, "window_days": 14, "error": null})
+    );
+    assert_eq!(target("dev/ap-south-1")["usage"]["state"], "idle");
+    let who = target("prod/us-east-1")["attribution"].clone();
+    assert_eq!(who["state"], "changed");
+    assert_eq!(
+        who["principal_arn"],
+        "arn:aws:sts::111111111111:assumed-role/Admin/mallory"
+    );
+    assert_eq!(who["source_ip"], "203.0.113.7");
+    assert_eq!(who["by_fleet"], false);
+
+    let html = super::html::report(
+        &report,
+        &super::html::HtmlSource {
+            fleet_file: "fleet.toml",
+            fleet_sha256: "0123",
+            created_at: "now",
+        },
+    );
+    assert!(html.contains("class=\"c inuse\""), "the in-use cell");
+    assert!(
+        html.contains("\"who\":\"last set by arn:aws:sts::111111111111:assumed-role/Admin/mallory")
+    );
+    assert!(html.contains(" warn\""), "cells with warnings are marked");
+    assert!(
+        html.contains("\"warnings\":[\"foreign_destination:"),
+        "warnings in the details"
     );
 }

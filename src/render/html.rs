@@ -233,7 +233,11 @@ pub fn report(report: &AuditReport, source: &HtmlSource<'_>) -> String {
                         html,
                         "<td class=\"c {}{}\" data-k=\"{}\" data-i=\"{}\">{}</td>",
                         class(cell),
-                        if audit.warnings.is_empty() { "" } else { " warn" },
+                        if audit.warnings.is_empty() {
+                            ""
+                        } else {
+                            " warn"
+                        },
                         class(cell),
                         details.len(),
                         cell.symbol()

@@ -43,9 +43,7 @@ fn outcome(audit: &TargetAudit, strict: bool) -> Outcome {
         (Ok(_), Status::Compliant) => Outcome::Passed,
         // An unlogged region nobody uses is informational: it fails only
         // with --strict, as it fails the audit.
-        (Ok(_), Status::Unlogged)
-            if !strict && audit.usage.as_ref().is_some_and(|u| u.idle()) =>
-        {
+        (Ok(_), Status::Unlogged) if !strict && audit.usage.as_ref().is_some_and(|u| u.idle()) => {
             Outcome::Passed
         }
         (Ok(_), status) => Outcome::Failed {
