@@ -8,8 +8,10 @@ use super::{Exit, Ui, check_caller, select, timestamp};
 use super::{Opened, open};
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::engine::audit::{self, Verdict};
+use crate::engine::lock::{self, LockState};
 use crate::engine::select::Selection;
 use crate::engine::{attribution, security_hub, usage};
+use crate::fleet::AccountId;
 use crate::render;
 use crate::render::audit::AuditSource;
 
@@ -54,6 +56,30 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
     if !args.no_attribution {
         let bar = render::progress::Bar::new("cloudtrail", ui.quiet || ui.verbose);
         attribution::attribute(&aws, &mut report, aws.session_name(), concurrency, &bar).await;
+    }
+    if fleet.settings.protect {
+        let accounts: Vec<AccountId> = fleet.accounts.iter().map(|a| a.id.clone()).collect();
+        report.locks = lock::check_locks(&aws.discoverer(), &accounts, concurrency).await;
+        let mut unknown = report
+            .locks
+            .iter()
+            .filter(|(_, state)| matches!(state, LockState::CannotTell(_)));
+        if let Some((account, state)) = unknown.next() {
+            // One line however many accounts: the reason is the caller's.
+            let more = unknown.count();
+            let mut line = state.problem(account).unwrap_or_default();
+            if more > 0 {
+                line.push_str(&format!(" (and {} more)", render::count(more, "account")));
+            }
+            ui.notice(&line);
+        }
+        for (account, state) in &report.locks {
+            match (state, state.problem(account)) {
+                (LockState::Unlocked, Some(problem)) => ui.warn(&problem),
+                (LockState::Management, Some(problem)) => ui.notice(&problem),
+                _ => {}
+            }
+        }
     }
 
     let created_at = timestamp();

@@ -7,7 +7,10 @@ use aws_sdk_account::types::RegionOptStatus;
 use aws_sdk_bedrock::config::retry::RetryPartition;
 
 use super::{Aws, api_error};
+use aws_sdk_organizations::types::{ParentType, PolicyType};
+
 use crate::engine::discovery::{DiscoveryApi, OrgAccount};
+use crate::engine::lock::{LockApi, PolicyInEffect, PolicyView};
 use crate::engine::{ApiError, Location};
 use crate::fleet::{Account, AccountId, Region};
 
@@ -128,5 +131,82 @@ impl DiscoveryApi for Discoverer<'_> {
 
     async fn enabled_regions(&self, account: &Account) -> Result<Vec<String>, ApiError> {
         self.aws.enabled_regions(account).await
+    }
+}
+
+impl Discoverer<'_> {
+    /// The SCPs attached directly to `target` (an account, OU or root id).
+    async fn attached_scps(&self, target: &str) -> Result<Vec<PolicyInEffect>, ApiError> {
+        let mut pages = self
+            .organizations
+            .list_policies_for_target()
+            .target_id(target)
+            .filter(PolicyType::ServiceControlPolicy)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            for summary in page.map_err(api_error)?.policies() {
+                let Some(id) = summary.id() else { continue };
+                let described = self
+                    .organizations
+                    .describe_policy()
+                    .policy_id(id)
+                    .send()
+                    .await
+                    .map_err(api_error)?;
+                out.push(PolicyInEffect {
+                    name: summary.name().unwrap_or(id).to_owned(),
+                    target: target.to_owned(),
+                    content: described
+                        .policy()
+                        .and_then(|p| p.content())
+                        .unwrap_or_default()
+                        .to_owned(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl LockApi for Discoverer<'_> {
+    async fn policies_in_effect(&self, account: &AccountId) -> Result<PolicyView, ApiError> {
+        let organization = self
+            .organizations
+            .describe_organization()
+            .send()
+            .await
+            .map_err(api_error)?;
+        if organization
+            .organization()
+            .and_then(|o| o.master_account_id())
+            == Some(account.as_str())
+        {
+            return Ok(PolicyView::Management);
+        }
+        // The account, then each parent up to the root: SCPs are inherited.
+        let mut policies = Vec::new();
+        let mut target = account.to_string();
+        loop {
+            policies.extend(self.attached_scps(&target).await?);
+            let parents = self
+                .organizations
+                .list_parents()
+                .child_id(&target)
+                .send()
+                .await
+                .map_err(api_error)?;
+            let Some(parent) = parents.parents().first() else {
+                break;
+            };
+            let Some(id) = parent.id() else { break };
+            target = id.to_owned();
+            if parent.r#type() == Some(&ParentType::Root) {
+                policies.extend(self.attached_scps(&target).await?);
+                break;
+            }
+        }
+        Ok(PolicyView::Policies(policies))
     }
 }

@@ -720,6 +720,9 @@ pub enum Verdict {
 #[derive(Clone, Debug)]
 pub struct AuditReport {
     pub targets: Vec<TargetAudit>,
+    /// With `[fleet] protect = true`: whether an SCP holds fleet's lock in
+    /// each account, in the fleet file's order; empty otherwise.
+    pub locks: Vec<(AccountId, super::lock::LockState)>,
 }
 
 impl AuditReport {
@@ -878,6 +881,7 @@ pub async fn audit_targets<A: LoggingApi>(
     let targets = scope.iter().map(|s| s.target.clone()).collect();
     let plan = plan_targets(api, targets, concurrency, progress).await;
     AuditReport {
+        locks: Vec::new(),
         targets: scope
             .into_iter()
             .zip(plan.targets)

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod destinations;
 pub mod discovery;
 pub mod import;
+pub mod lock;
 mod plan;
 pub mod policy;
 pub mod preflight;

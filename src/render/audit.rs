@@ -11,6 +11,7 @@ use crate::engine::attribution::{Attribution, WriteEvent};
 use crate::engine::audit::{
     AuditCounts, AuditReport, Finding, FindingKind, Severity, Status, Verdict, WarningKind,
 };
+use crate::engine::lock::LockState;
 use crate::engine::usage::Usage;
 use crate::engine::{ApiError, UnreportedFlags};
 use crate::logging::LoggingConfig;
@@ -346,6 +347,12 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
         }
     }
 
+    for (account, state) in &report.locks {
+        if let (LockState::Unlocked, Some(problem)) = (state, state.problem(account)) {
+            let _ = writeln!(head, "> [!WARNING]\n> {}\n", cell(&problem));
+        }
+    }
+
     // The matrix when it fits in half a pull-request comment, otherwise
     // per-region totals.
     let grid = super::matrix::Grid::new(report);
@@ -508,6 +515,18 @@ struct Document<'a> {
     /// Per region, the flags AWS leaves out of Get there.
     not_compared: Vec<UnreportedFlags>,
     targets: Vec<JsonTarget<'a>>,
+    /// With `[fleet] protect = true`: whether an SCP locks each account.
+    scp_lock: Vec<JsonLock<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonLock<'a> {
+    account_id: &'a str,
+    /// `locked`, `unlocked`, `management_account` or `cannot_tell`.
+    state: &'static str,
+    policy: Option<&'a str>,
+    attached_to: Option<&'a str>,
+    error: Option<&'a ApiError>,
 }
 
 #[derive(Serialize)]
@@ -645,6 +664,26 @@ struct JsonTarget<'a> {
 pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>) -> io::Result<()> {
     let counts = report.counts();
     let findings = report.findings();
+    let scp_lock = report
+        .locks
+        .iter()
+        .map(|(account, state)| {
+            let (policy, attached_to, error) = match state {
+                LockState::Locked { policy, target } => {
+                    (Some(policy.as_str()), Some(target.as_str()), None)
+                }
+                LockState::CannotTell(err) => (None, None, Some(err)),
+                _ => (None, None, None),
+            };
+            JsonLock {
+                account_id: account.as_str(),
+                state: state.as_str(),
+                policy,
+                attached_to,
+                error,
+            }
+        })
+        .collect();
     let document = Document {
         format_version: FORMAT_VERSION,
         fleet_file: source.fleet_file,
@@ -696,6 +735,7 @@ pub fn json(out: &mut dyn Write, report: &AuditReport, source: &AuditSource<'_>)
             })
             .collect(),
         not_compared: report.unreported_flags(),
+        scp_lock,
         targets: report
             .targets
             .iter()
