@@ -214,12 +214,12 @@ fn from_csv(stdout: &str) -> Findings {
     let mut lines = stdout.lines();
     assert_eq!(
         lines.next(),
-        Some("kind,target,account_id,account_name,region,profile,detail")
+        Some("kind,target,account_id,account_name,region,profile,detail,severity,changed_by")
     );
     lines
         .map(|line| {
             let fields = csv_fields(line);
-            assert_eq!(fields.len(), 7, "{line}");
+            assert_eq!(fields.len(), 9, "{line}");
             assert_eq!(
                 fields[1],
                 format!("{}/{}", fields[3], fields[4]),
@@ -292,14 +292,14 @@ async fn audit_reports_exactly_the_seeded_findings_in_every_format() {
     assert_eq!(from_json(&json.stdout), expected, "{}", json.stdout);
     let doc: Value = serde_json::from_str(&json.stdout).unwrap();
     let aws = aws_regions().len();
-    assert_eq!(doc["format_version"], 2);
+    assert_eq!(doc["format_version"], 3);
     assert_eq!(doc["verdict"], "findings");
     assert_eq!(
         doc["summary"],
         json!({
             "targets": 3 * aws, "compliant": 7, "drift": 2, "destination_drift": 0, "missing": 1, "unmanaged": 1,
             "unlogged": 3 * aws - 11, "error": 0, "not_enabled": 0, "foreign_destination": 1,
-            "no_s3_retention": 1, "no_large_data_bucket": 1,
+            "no_s3_retention": 1, "no_large_data_bucket": 1, "in_use": 0, "idle": 0,
             "findings": 3 * aws - 7, "warnings": 3
         })
     );

@@ -69,7 +69,8 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
             let more = unknown.count();
             let mut line = state.problem(account).unwrap_or_default();
             if more > 0 {
-                line.push_str(&format!(" (and {} more)", render::count(more, "account")));
+                let plural = if more == 1 { "" } else { "s" };
+                line.push_str(&format!(" (the same for {more} more account{plural})"));
             }
             ui.notice(&line);
         }

@@ -136,6 +136,16 @@ fn counts_line(counts: &AuditCounts) -> String {
     )
 }
 
+/// What a compliant audit still has: `warnings`, `idle unlogged regions`
+/// or both.
+fn besides(counts: &AuditCounts) -> &'static str {
+    match (counts.warnings() > 0, counts.informational() > 0) {
+        (true, true) => "warnings and idle unlogged regions",
+        (false, true) => "idle unlogged regions",
+        _ => "warnings",
+    }
+}
+
 /// ` Usage: 2 unlogged in use (critical), 5 idle.` when usage was read.
 fn usage_counts(counts: &AuditCounts) -> String {
     if counts.in_use + counts.idle == 0 {
@@ -148,7 +158,7 @@ fn usage_counts(counts: &AuditCounts) -> String {
 }
 
 /// A table per severity and finding kind, worst first (drift diffs under
-/// their table, who changed it after each table), then the
+/// their table, who changed it under each row), then the
 /// verdict and the counts.
 pub fn human(out: &mut dyn Write, report: &AuditReport, strict: bool) -> io::Result<()> {
     let findings = report.findings();
@@ -195,19 +205,14 @@ pub fn human(out: &mut dyn Write, report: &AuditReport, strict: bool) -> io::Res
             )
         };
         writeln!(out, "{}", paint(BOLD, line(header)))?;
-        for row in &cells {
+        for (row, finding) in cells.iter().zip(rows.iter()) {
             writeln!(out, "{}", line([&row[0], &row[1], &row[2], &row[3]]))?;
+            // Who made the change, from CloudTrail, under its row.
+            if let Some(who) = who(finding) {
+                writeln!(out, "    ↳ {who}")?;
+            }
         }
         writeln!(out)?;
-        let attributed: Vec<(&Finding<'_>, String)> =
-            rows.iter().filter_map(|f| Some((*f, who(f)?))).collect();
-        if !attributed.is_empty() {
-            writeln!(out, "  {}", paint(BOLD, "Who changed it (CloudTrail):"))?;
-            for (finding, who) in attributed {
-                writeln!(out, "  {}  {who}", finding.audit.target().id())?;
-            }
-            writeln!(out)?;
-        }
         if kind == FindingKind::Drift {
             for finding in rows.iter() {
                 super::human::write_diff(out, &finding.diff())?;
@@ -219,7 +224,10 @@ pub fn human(out: &mut dyn Write, report: &AuditReport, strict: bool) -> io::Res
     let verdict = match report.verdict(strict) {
         Verdict::Compliant if counts.warnings() + counts.informational() > 0 => paint(
             GREEN,
-            "Compliant, with warnings or idle unlogged regions (--strict fails on them).",
+            format!(
+                "Compliant, with {} (--strict fails on them).",
+                besides(&counts)
+            ),
         ),
         Verdict::Compliant => paint(GREEN, "Compliant. Every target matches its profile."),
         Verdict::Findings => paint(
@@ -321,7 +329,7 @@ pub fn markdown(report: &AuditReport, source: &AuditSource<'_>, limit: usize) ->
     super::markdown::unreported_notes(&mut head, &report.unreported_flags());
     match report.verdict(source.strict) {
         Verdict::Compliant if counts.warnings() + counts.informational() > 0 => {
-            head.push_str("**Compliant**, with warnings or idle unlogged regions.\n\n");
+            let _ = writeln!(head, "**Compliant**, with {}.\n", besides(&counts));
         }
         Verdict::Compliant => head.push_str("**Compliant.** Every target matches its profile.\n\n"),
         Verdict::Findings => {
