@@ -430,6 +430,10 @@ pub struct PlanArgs {
     #[arg(long)]
     pub allow_weakening: bool,
 
+    /// Do not ask CloudTrail who changed the targets to update or delete.
+    #[arg(long)]
+    pub no_attribution: bool,
+
     #[command(flatten)]
     pub filter: FilterArgs,
 

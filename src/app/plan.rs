@@ -29,6 +29,24 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     let targets = as_caller(targets, &caller);
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;
     let blocked = check_destinations(ui, &aws, &mut plan, args.preflight, concurrency).await;
+    if !args.no_attribution {
+        let bar = render::progress::Bar::new("cloudtrail", ui.quiet || ui.verbose);
+        let failed = crate::engine::attribution::find_changed_outside(
+            &aws,
+            &mut plan,
+            aws.session_name(),
+            concurrency,
+            &bar,
+        )
+        .await;
+        if let Some((index, err)) = failed.first() {
+            ui.note(&format!(
+                "cannot tell who changed {} ({}: {err})",
+                render::count(failed.len(), "target"),
+                plan.targets[*index].target.id()
+            ));
+        }
+    }
     let mut saved = SavedPlan::new(&plan, fleet, timestamp());
     saved.partition = args.filter.partition.map(Into::into);
     saved.allow_weakening = args.allow_weakening;

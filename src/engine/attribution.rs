@@ -171,6 +171,61 @@ pub async fn attribute<A: TrailApi>(
     }
 }
 
+/// For every target of `plan` to update or delete (its live configuration
+/// differs), whether the newest write is somebody else's: records those on
+/// the plan, and returns the lookups that failed (with the target index).
+/// Targets to create are not looked up: a first rollout would otherwise
+/// ask CloudTrail about every target.
+pub async fn find_changed_outside<A: TrailApi>(
+    api: &A,
+    plan: &mut super::Plan,
+    fleet_session: &str,
+    concurrency: usize,
+    progress: &dyn Progress,
+) -> Vec<(usize, ApiError)> {
+    use super::Action;
+    let wanted: Vec<usize> = plan
+        .targets
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| matches!(t.action(), Some(Action::Update | Action::Delete)))
+        .map(|(i, _)| i)
+        .collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    progress.started(wanted.len());
+    let targets = &plan.targets;
+    let found: Vec<(usize, Result<Attribution, ApiError>)> = stream::iter(wanted)
+        .map(|i| async move {
+            let at = location_of(&targets[i].target);
+            let found = api
+                .logging_writes(at)
+                .await
+                .map(|events| attribution_of(events, fleet_session));
+            progress.advanced();
+            (i, found)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    progress.finished();
+    let mut failed = Vec::new();
+    for (i, found) in found {
+        match found {
+            Ok(Attribution::Changed {
+                event,
+                by_fleet: false,
+            }) => plan.changed_outside.push((i, event)),
+            Ok(_) => {}
+            Err(err) => failed.push((i, err)),
+        }
+    }
+    plan.changed_outside.sort_by_key(|(i, _)| *i);
+    failed.sort_by_key(|(i, _)| *i);
+    failed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

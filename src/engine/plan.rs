@@ -146,9 +146,25 @@ pub struct Plan {
     pub targets: Vec<TargetPlan>,
     /// The managed destinations of those targets, each once.
     pub destinations: Vec<super::destinations::ResourcePlan>,
+    /// By index into `targets`: the newest write CloudTrail has of a target
+    /// to update or delete, when somebody other than fleet made it.
+    pub changed_outside: Vec<(usize, super::attribution::WriteEvent)>,
 }
 
 impl Plan {
+    /// Who changed target `index` outside fleet, in a line, when CloudTrail
+    /// said so.
+    pub fn changed_outside_by(&self, index: usize) -> Option<String> {
+        let (_, event) = self.changed_outside.iter().find(|(i, _)| *i == index)?;
+        Some(
+            super::attribution::Attribution::Changed {
+                event: event.clone(),
+                by_fleet: false,
+            }
+            .describe(),
+        )
+    }
+
     pub fn counts(&self) -> PlanCounts {
         let mut counts = PlanCounts::default();
         for target in &self.targets {
@@ -237,6 +253,7 @@ pub async fn plan_targets<A: LoggingApi>(
     Plan {
         targets: planned.into_iter().map(|(_, plan)| plan).collect(),
         destinations: Vec::new(),
+        changed_outside: Vec::new(),
     }
 }
 

@@ -495,6 +495,7 @@ impl SavedPlan {
         Ok(Plan {
             targets,
             destinations: Vec::new(),
+            changed_outside: Vec::new(),
         })
     }
 }

@@ -11,11 +11,19 @@ use crate::engine::{Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, Recheck
 /// summary line.
 pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     destinations(out, plan)?;
-    for target in &plan.targets {
+    for (index, target) in plan.targets.iter().enumerate() {
         match target.action() {
             Some(Action::NoOp) => {}
             Some(action) => {
                 writeln!(out, "{}", heading(target, action))?;
+                if let Some(who) = plan.changed_outside_by(index) {
+                    writeln!(
+                        out,
+                        "  {} {}",
+                        paint(YELLOW, "↳ changed outside fleet:"),
+                        who
+                    )?;
+                }
                 write_diff(out, &target.diff())?;
                 preflight(out, &target.preflight)?;
                 writeln!(out)?;

@@ -322,6 +322,37 @@ fn render_group(group: &Group<'_>, with_diff: bool) -> String {
 /// The plan as markdown, no longer than `limit` bytes (so no longer than
 /// `limit` characters). When it would not fit, the diffs of the largest
 /// groups are left out first, then whole groups, each with a note.
+/// The targets somebody other than fleet changed last (CloudTrail), with
+/// who, at most `cap` rows.
+fn changed_outside_section(out: &mut String, plan: &Plan, cap: usize) {
+    if plan.changed_outside.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "#### Changed outside fleet ({})\n\n| target | who changed it |\n|---|---|",
+        plan.changed_outside.len()
+    );
+    for (index, _) in plan.changed_outside.iter().take(cap) {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} |",
+            plan.targets[*index].target.id(),
+            plan.changed_outside_by(*index)
+                .unwrap_or_default()
+                .replace('|', "\\|")
+        );
+    }
+    if plan.changed_outside.len() > cap {
+        let _ = writeln!(
+            out,
+            "\n_{} more; `fleet plan` lists them all._",
+            plan.changed_outside.len() - cap
+        );
+    }
+    out.push('\n');
+}
+
 pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
     let counts = plan.counts();
     let mut head = String::new();
@@ -358,6 +389,7 @@ pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
         DESTINATION_GROUPS
     };
     weakening_section(&mut head, plan, groups_shown);
+    changed_outside_section(&mut head, plan, groups_shown);
     summary_table(&mut head, &counts);
     if counts.changes() == 0 && counts.failed == 0 {
         head.push_str("**No changes.** Every target matches its profile.\n");
