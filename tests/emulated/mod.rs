@@ -100,6 +100,13 @@ impl Emulator {
         self.put_regions(&serde_json::json!({ "*": enabled }));
     }
 
+    /// `PUT /_emulator/metrics`: Bedrock model invocations per account,
+    /// region and model (`[{"account_id", "region", "model_id",
+    /// "invocations", "days_ago"}]`), served to CloudWatch GetMetricData.
+    pub fn put_metrics(&self, metrics: &Value) {
+        self.admin_put("metrics", metrics);
+    }
+
     fn admin_put(&self, path: &str, value: &Value) {
         let addr = self.endpoint.trim_start_matches("http://");
         let body = value.to_string();
