@@ -76,7 +76,8 @@ Exit codes:
 const EMULATOR_EXIT: &str = "\
 Exit codes:
   0  stopped by Ctrl-C or SIGTERM
-  1  it could not listen on --listen, or bad --fault rules";
+  1  it could not listen on --listen (a non-loopback address needs
+     --allow-remote), or bad --fault rules";
 
 const DEMO_EXIT: &str = "\
 Exit codes:
@@ -462,9 +463,16 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
-    /// Address to listen on (loopback only is sensible).
+    /// Address to listen on; a non-loopback address is refused unless
+    /// --allow-remote is given.
     #[arg(long, default_value = "127.0.0.1:4599", value_name = "ADDR")]
     pub listen: SocketAddr,
+
+    /// Allow a non-loopback --listen (e.g. 0.0.0.0:4599). The admin API
+    /// (/_emulator/*) then lets anyone who can reach the port rewrite the
+    /// emulator's state.
+    #[arg(long)]
+    pub allow_remote: bool,
 
     /// Latency added to every AWS call, in milliseconds.
     #[arg(long, default_value_t = 0, value_name = "N")]
