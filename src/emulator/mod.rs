@@ -17,8 +17,14 @@
 //!   regions an account has enabled (see `account.rs`).
 //! - `GET|PUT /_emulator/state` (`{"ACCOUNT/REGION": loggingConfig}`),
 //!   `GET /_emulator/destinations` (buckets, log groups, roles) and
-//!   `GET|DELETE /_emulator/stats`: for tests and the benchmark; never
-//!   delayed or faulted.
+//!   `GET|DELETE /_emulator/stats`, `GET /_emulator/events` (CloudTrail's
+//!   record of logging writes): for tests and the benchmark; never delayed
+//!   or faulted; bodies are capped at 64 MiB.
+//! - Requests signed for `cloudtrail`: LookupEvents over the events of
+//!   every logging Put and Delete (`cloudtrail.rs`).
+//!
+//! A non-loopback listen address is refused unless
+//! [`EmulatorOptions::allow_remote`]: the admin API rewrites the state.
 //!
 //! The caller's account comes from the SigV4 access key id (signatures are not
 //! checked): keys that AssumeRole issued address the role's account, any other
@@ -226,7 +232,7 @@ pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
     );
     eprintln!("emulator: export AWS_ENDPOINT_URL={url}");
     eprintln!(
-        "emulator: caller account {DEFAULT_ACCOUNT}; admin endpoints {url}/_emulator/state, {url}/_emulator/destinations and {url}/_emulator/stats"
+        "emulator: caller account {DEFAULT_ACCOUNT}; admin endpoints {url}/_emulator/state, {url}/_emulator/destinations, {url}/_emulator/events and {url}/_emulator/stats"
     );
     if !latency.is_zero() {
         eprintln!("emulator: latency {} ms per AWS call", latency.as_millis());
