@@ -131,7 +131,9 @@ async fn http(url: &str, method: &str, path: &str, body: Vec<u8>) -> (u16, Strin
         "{method} {path} HTTP/1.1\r\nHost: emulator\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    // Write while reading: the answer may come before the whole body is sent.
+    // Write while reading: the answer may come before the whole body is
+    // sent. The write half is handed back, not dropped: a half-closed
+    // connection makes hyper close it before answering.
     let writer = tokio::spawn(async move {
         let _ = write.write_all(head.as_bytes()).await;
         for chunk in body.chunks(1 << 20) {
@@ -139,7 +141,7 @@ async fn http(url: &str, method: &str, path: &str, body: Vec<u8>) -> (u16, Strin
                 break;
             }
         }
-        let _ = write.shutdown().await;
+        write
     });
     let mut response = Vec::new();
     read.read_to_end(&mut response).await.unwrap();
@@ -376,4 +378,123 @@ async fn a_denied_fault_refuses_lookup_events() {
     let reader = cloudtrail(&emulator.url, "reader").await;
     let err = reader.lookup_events().send().await.unwrap_err();
     assert_eq!(err.code(), Some("AccessDeniedException"), "{err:?}");
+}
+
+const SUM_SEARCH: &str =
+    r#"SUM(SEARCH('{AWS/Bedrock,ModelId} MetricName="Invocations"', 'Sum', 1209600))"#;
+
+async fn cloudwatch(url: &str, account: &str, region: &str) -> aws_sdk_cloudwatch::Client {
+    let sts = aws_sdk_sts::Client::new(&config(url, static_credentials(), "sts").await);
+    let output = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/Admin"))
+        .role_session_name("metrics")
+        .send()
+        .await
+        .expect("assume role succeeds");
+    let c = output.credentials().unwrap();
+    let credentials = Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        None,
+        "assumed",
+    );
+    let config = config(url, credentials, "fleet-test-metrics").await;
+    let config = aws_sdk_cloudwatch::config::Builder::from(&config)
+        .region(aws_sdk_cloudwatch::config::Region::new(region.to_owned()))
+        .build();
+    aws_sdk_cloudwatch::Client::from_conf(config)
+}
+
+/// The SUM(SEARCH) over the last 14 days: `(timestamps, values)` of its one series.
+async fn invocations_in_14_days(
+    client: &aws_sdk_cloudwatch::Client,
+) -> Result<
+    Vec<f64>,
+    aws_sdk_cloudwatch::error::SdkError<
+        aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataError,
+    >,
+> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let output = client
+        .get_metric_data()
+        .metric_data_queries(
+            aws_sdk_cloudwatch::types::MetricDataQuery::builder()
+                .id("invocations")
+                .expression(SUM_SEARCH)
+                .build(),
+        )
+        .start_time(aws_smithy_types::DateTime::from_secs(now - 14 * 86_400))
+        .end_time(aws_smithy_types::DateTime::from_secs(now))
+        .send()
+        .await?;
+    let results = output.metric_data_results();
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(
+        results[0].status_code(),
+        Some(&aws_sdk_cloudwatch::types::StatusCode::Complete)
+    );
+    Ok(results[0].values().to_vec())
+}
+
+#[tokio::test]
+async fn get_metric_data_sums_the_callers_invocations_in_the_window() {
+    let emulator = emulator(&["--listen", "127.0.0.1:0"]);
+    let metrics = serde_json::json!([
+        {"account_id": ACCOUNT, "region": REGION, "model_id": "anthropic.claude-3-haiku-20240307-v1:0", "invocations": 42},
+        {"account_id": ACCOUNT, "region": REGION, "model_id": "amazon.titan-text-express-v1", "invocations": 8, "days_ago": 3},
+        {"account_id": ACCOUNT, "region": REGION, "model_id": "amazon.titan-text-express-v1", "invocations": 1000, "days_ago": 20},
+        {"account_id": ACCOUNT, "region": "us-west-2", "model_id": "amazon.titan-text-express-v1", "invocations": 5, "days_ago": 20},
+    ]);
+    let (status, body) = http(
+        &emulator.url,
+        "PUT",
+        "/_emulator/metrics",
+        metrics.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, stored) = http(&emulator.url, "GET", "/_emulator/metrics", Vec::new()).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&stored)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+
+    let mine = cloudwatch(&emulator.url, ACCOUNT, REGION).await;
+    assert_eq!(invocations_in_14_days(&mine).await.unwrap(), vec![50.0]);
+    let old_only = cloudwatch(&emulator.url, ACCOUNT, "us-west-2").await;
+    assert_eq!(
+        invocations_in_14_days(&old_only).await.unwrap(),
+        Vec::<f64>::new()
+    );
+    let other = cloudwatch(&emulator.url, "222222222222", REGION).await;
+    assert_eq!(
+        invocations_in_14_days(&other).await.unwrap(),
+        Vec::<f64>::new()
+    );
+}
+
+#[tokio::test]
+async fn a_denied_fault_refuses_get_metric_data() {
+    let emulator = emulator(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--fault",
+        "denied:1:*:get_metric_data",
+    ]);
+    let client = cloudwatch(&emulator.url, ACCOUNT, REGION).await;
+    let err = invocations_in_14_days(&client).await.unwrap_err();
+    assert!(
+        err.code()
+            .is_some_and(|code| code.starts_with("AccessDenied")),
+        "{err:?}"
+    );
 }

@@ -20,8 +20,8 @@ expected KIND:RATE[:SCOPE[:OPERATIONS]]
   OPERATIONS  comma-separated get, put, delete, assume_role, get_caller_identity,
               an S3, IAM or CloudWatch Logs call in snake case (create_bucket,
               get_bucket_policy, create_role, put_retention_policy, ...), or the
-              lookup_events, or the groups `bedrock` (the default), `sts`,
-              `s3`, `iam`, `logs`, `cloudtrail` and `*` (every operation)
+              lookup_events, get_metric_data, or the groups `bedrock` (the default), `sts`,
+              `s3`, `iam`, `logs`, `cloudtrail`, `cloudwatch` and `*` (every operation)
 examples: `throttle:0.3`, `denied:1:*/eu-west-1`, `error500:10%:222222222222/*:put`, `throttle:0.5::s3,logs`";
 
 /// How an emulated call fails.
@@ -78,6 +78,7 @@ pub(crate) enum Service {
     Iam,
     Logs,
     CloudTrail,
+    CloudWatch,
 }
 
 impl Service {
@@ -90,6 +91,7 @@ impl Service {
             Service::Iam => "iam",
             Service::Logs => "logs",
             Service::CloudTrail => "cloudtrail",
+            Service::CloudWatch => "cloudwatch",
         }
     }
 }
@@ -186,6 +188,7 @@ operations! {
     AssociateKmsKey => "associate_kms_key", Logs, "logs:AssociateKmsKey", true;
     DisassociateKmsKey => "disassociate_kms_key", Logs, "logs:DisassociateKmsKey", true;
     LookupEvents => "lookup_events", CloudTrail, "cloudtrail:LookupEvents", false;
+    GetMetricData => "get_metric_data", CloudWatch, "cloudwatch:GetMetricData", false;
 }
 
 impl Operation {
@@ -215,13 +218,14 @@ impl Operation {
     }
 }
 
-const SERVICES: [Service; 6] = [
+const SERVICES: [Service; 7] = [
     Service::Bedrock,
     Service::Sts,
     Service::S3,
     Service::Iam,
     Service::Logs,
     Service::CloudTrail,
+    Service::CloudWatch,
 ];
 
 fn all_operations() -> u64 {
@@ -244,9 +248,9 @@ fn all_operations() -> u64 {
 /// - `OPERATIONS`: comma-separated `get`, `put`, `delete`, `assume_role`,
 ///   `get_caller_identity`, the destination calls by their snake-case names
 ///   (`create_bucket`, `get_bucket_location`, `get_role`, `describe_log_groups`,
-///   … see [`Operation`]), `lookup_events`, or the groups
+///   … see [`Operation`]), `lookup_events`, `get_metric_data`, or the groups
 ///   `bedrock` (the default: the three logging calls), `sts` (both STS
-///   calls), `s3`, `iam`, `logs`, `cloudtrail` and `*` (every
+///   calls), `s3`, `iam`, `logs`, `cloudtrail`, `cloudwatch` and `*` (every
 ///   operation).
 ///
 /// STS, S3, IAM and Logs calls are faulted only when a rule names them (their

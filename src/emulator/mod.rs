@@ -34,7 +34,9 @@
 
 mod account;
 mod bedrock;
+mod cbor;
 mod cloudtrail;
+mod cloudwatch;
 mod faults;
 mod iam;
 mod identity;

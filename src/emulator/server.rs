@@ -38,6 +38,7 @@ const LOGGING_PATH: &str = "/logging/modelinvocations";
 /// What aws-sdk-cloudtrail sends; AWS also accepts the target with its
 /// `com.amazonaws.cloudtrail.v20131101.` namespace.
 const LOOKUP_EVENTS_TARGET: &str = "CloudTrail_20131101.LookupEvents";
+const GET_METRIC_DATA_PATH: &str = "/service/GraniteServiceVersion20100801/operation/GetMetricData";
 const LOOKUP_EVENTS_NAMESPACE: &str = "com.amazonaws.cloudtrail.v20131101.";
 const ADMIN_PREFIX: &str = "/_emulator/";
 /// Far above any real request; the Put body of a logging config is under 4 KiB.
@@ -47,7 +48,7 @@ const MAX_AWS_BODY: usize = 1 << 20;
 /// (about 513 bytes a target) and 61.3 MB indented; 64 MiB (67.1 MB) holds
 /// either, and a bigger body answers 413. See `a_benchmark_state_fits_the_cap`.
 pub(crate) const MAX_ADMIN_BODY: usize = 64 << 20;
-/// How long an oversized admin body is read and thrown away after its 413,
+/// How long an oversized admin body is read and thrown away before its 413,
 /// so the client sees the answer instead of a reset connection.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 const EMPTY_OBJECT: &[u8] = b"{}";
@@ -144,7 +145,7 @@ async fn handle(
     let caller = Caller::from_headers(request.headers());
     if matches!(
         caller.service.as_str(),
-        "s3" | "iam" | "logs" | "cloudtrail"
+        "s3" | "iam" | "logs" | "cloudtrail" | "monitoring"
     ) {
         return handle_destination(&shared, caller, request).await;
     }
@@ -341,6 +342,7 @@ enum DestinationCall {
     Iam(Operation, Form),
     Logs(Operation, Bytes),
     CloudTrail(Bytes),
+    CloudWatch(Bytes),
 }
 
 impl DestinationCall {
@@ -349,6 +351,7 @@ impl DestinationCall {
             DestinationCall::S3(request) => request.operation,
             DestinationCall::Iam(operation, _) | DestinationCall::Logs(operation, _) => *operation,
             DestinationCall::CloudTrail(_) => Operation::LookupEvents,
+            DestinationCall::CloudWatch(_) => Operation::GetMetricData,
         }
     }
 }
@@ -364,6 +367,7 @@ async fn handle_destination(
     let protocol = match caller.service.as_str() {
         "s3" => Protocol::RestXml,
         "iam" => Protocol::Query(IAM_NAMESPACE),
+        "monitoring" => Protocol::Cbor,
         _ => Protocol::AwsJson,
     };
     let (parts, body) = request.into_parts();
@@ -392,6 +396,16 @@ async fn handle_destination(
             iam::decode(&form)
                 .map(|operation| DestinationCall::Iam(operation, form))
                 .map_err(refused)
+        }
+        "monitoring" if parts.uri.path() == GET_METRIC_DATA_PATH => {
+            Ok(DestinationCall::CloudWatch(body))
+        }
+        "monitoring" => {
+            let message = format!(
+                "the emulator's CloudWatch serves only POST {GET_METRIC_DATA_PATH}, not {}",
+                parts.uri.path()
+            );
+            Err(refused((400, "UnknownOperationException", message)))
         }
         "cloudtrail" => {
             let target = parts
@@ -451,6 +465,7 @@ async fn handle_destination(
         DestinationCall::Logs(operation, body) => {
             shared.logs.handle(&caller, operation, &body, &request_id)
         }
+        DestinationCall::CloudWatch(body) => shared.metrics.get_metric_data(&caller, &body),
         DestinationCall::CloudTrail(body) => {
             shared.trail.lookup_events(&caller, &body, &request_id)
         }
@@ -771,6 +786,22 @@ async fn handle_admin(shared: &Shared, path: &str, request: Request<Incoming>) -
         (&Method::GET, "events") => {
             json_response(shared, StatusCode::OK, shared.trail.events_json().into())
         }
+        (&Method::GET, "metrics") => {
+            json_response(shared, StatusCode::OK, shared.metrics.json().into())
+        }
+        (&Method::PUT, "metrics") => {
+            let body = match read_admin_body(shared, request).await {
+                Ok(body) => body,
+                Err(response) => return response,
+            };
+            match shared.metrics.replace_from_json(&body) {
+                Ok(count) => {
+                    let body = format!("{{\"metrics\":{count}}}");
+                    json_response(shared, StatusCode::OK, body.into())
+                }
+                Err(message) => admin_error(StatusCode::BAD_REQUEST, message),
+            }
+        }
         (&Method::GET, "destinations") => {
             json_response(shared, StatusCode::OK, shared.destinations_json().into())
         }
@@ -785,7 +816,7 @@ async fn handle_admin(shared: &Shared, path: &str, request: Request<Incoming>) -
         (method, _) => admin_error(
             StatusCode::NOT_FOUND,
             format!(
-                "no admin endpoint {method} {ADMIN_PREFIX}{path}; try GET or PUT {ADMIN_PREFIX}state, GET {ADMIN_PREFIX}destinations, GET {ADMIN_PREFIX}events, GET or PUT {ADMIN_PREFIX}regions, GET or DELETE {ADMIN_PREFIX}stats"
+                "no admin endpoint {method} {ADMIN_PREFIX}{path}; try GET or PUT {ADMIN_PREFIX}state, GET {ADMIN_PREFIX}destinations, GET {ADMIN_PREFIX}events, GET or PUT {ADMIN_PREFIX}metrics, GET or PUT {ADMIN_PREFIX}regions, GET or DELETE {ADMIN_PREFIX}stats"
             ),
         ),
     }
@@ -814,13 +845,12 @@ async fn read_admin_body(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if declared.is_some_and(|length| length > MAX_ADMIN_BODY as u64) {
-        // Read and discard (never buffer) what the client is still sending:
-        // closing with unread data would reset the connection and lose the 413.
+        // Read and discard (never buffer) what the client is still sending
+        // before answering: closing with unread data, or answering while it
+        // still writes, can reset the connection and lose the 413.
         let mut body = request.into_body();
-        tokio::spawn(async move {
-            let drain = async { while let Some(Ok(_)) = body.frame().await {} };
-            let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
-        });
+        let drain = async { while let Some(Ok(_)) = body.frame().await {} };
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
         return Err(too_large());
     }
     match Limited::new(request.into_body(), MAX_ADMIN_BODY)

@@ -126,6 +126,8 @@ pub(crate) struct Shared {
     pub(crate) logs: LogGroups,
     /// CloudTrail's record of Bedrock's logging writes.
     pub(crate) trail: super::cloudtrail::Trail,
+    /// Bedrock's Invocations metric, for GetMetricData.
+    pub(crate) metrics: super::cloudwatch::Metrics,
     /// Keyed by `ACCOUNT/REGION`.
     configs: RwLock<HashMap<String, StoredConfig>>,
     /// Earlier calls per target and operation; only kept when there are fault rules.
@@ -147,6 +149,7 @@ impl Shared {
             iam: Iam::default(),
             logs: LogGroups::default(),
             trail: Default::default(),
+            metrics: Default::default(),
             configs: RwLock::default(),
             calls: Mutex::default(),
             requests: Operation::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
