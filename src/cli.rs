@@ -478,7 +478,7 @@ pub struct EmulatorArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub latency_ms: u64,
 
-    /// Inject faults, repeatable: KIND:RATE[:SCOPE[:OPS]], KIND one of throttle, error500, drop, slow, denied, iam_lag; SCOPE a glob on ACCOUNT/REGION; OPS get,put,delete,assume_role,get_caller_identity, a destination call (create_bucket, get_role, put_retention_policy, …) or a group bedrock,sts,s3,iam,logs,* (default: the Bedrock calls).
+    /// Inject faults, repeatable: KIND:RATE[:SCOPE[:OPS]], KIND one of throttle, error500, drop, slow, denied, iam_lag; SCOPE a glob on ACCOUNT/REGION; OPS get,put,delete,assume_role,get_caller_identity, a destination call (create_bucket, get_role, put_retention_policy, …), lookup_events, get_metric_data, or a group bedrock,sts,s3,iam,logs,cloudtrail,cloudwatch,* (default: the Bedrock calls).
     #[arg(long = "fault", value_name = "KIND:RATE[:SCOPE[:OPS]]")]
     pub faults: Vec<FaultRule>,
 

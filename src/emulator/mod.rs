@@ -21,7 +21,9 @@
 //!   record of logging writes): for tests and the benchmark; never delayed
 //!   or faulted; bodies are capped at 64 MiB.
 //! - Requests signed for `cloudtrail`: LookupEvents over the events of
-//!   every logging Put and Delete (`cloudtrail.rs`).
+//!   every logging Put and Delete (`cloudtrail.rs`); for `monitoring`:
+//!   GetMetricData over the Invocations set with `PUT /_emulator/metrics`
+//!   (`cloudwatch.rs`).
 //!
 //! A non-loopback listen address is refused unless
 //! [`EmulatorOptions::allow_remote`]: the admin API rewrites the state.
@@ -234,7 +236,7 @@ pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
     );
     eprintln!("emulator: export AWS_ENDPOINT_URL={url}");
     eprintln!(
-        "emulator: caller account {DEFAULT_ACCOUNT}; admin endpoints {url}/_emulator/state, {url}/_emulator/destinations, {url}/_emulator/events and {url}/_emulator/stats"
+        "emulator: caller account {DEFAULT_ACCOUNT}; admin endpoints {url}/_emulator/state, {url}/_emulator/destinations, {url}/_emulator/events, {url}/_emulator/metrics and {url}/_emulator/stats"
     );
     if !latency.is_zero() {
         eprintln!("emulator: latency {} ms per AWS call", latency.as_millis());
