@@ -76,7 +76,8 @@ Exit codes:
 const EMULATOR_EXIT: &str = "\
 Exit codes:
   0  stopped by Ctrl-C or SIGTERM
-  1  it could not listen on --listen, or bad --fault rules";
+  1  it could not listen on --listen (a non-loopback address needs
+     --allow-remote), or bad --fault rules";
 
 const DEMO_EXIT: &str = "\
 Exit codes:
@@ -480,15 +481,22 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
-    /// Address to listen on (loopback only is sensible).
+    /// Address to listen on; a non-loopback address is refused unless
+    /// --allow-remote is given.
     #[arg(long, default_value = "127.0.0.1:4599", value_name = "ADDR")]
     pub listen: SocketAddr,
+
+    /// Allow a non-loopback --listen (e.g. 0.0.0.0:4599). The admin API
+    /// (/_emulator/*) then lets anyone who can reach the port rewrite the
+    /// emulator's state.
+    #[arg(long)]
+    pub allow_remote: bool,
 
     /// Latency added to every AWS call, in milliseconds.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub latency_ms: u64,
 
-    /// Inject faults, repeatable: KIND:RATE[:SCOPE[:OPS]], KIND one of throttle, error500, drop, slow, denied, iam_lag; SCOPE a glob on ACCOUNT/REGION; OPS get,put,delete,assume_role,get_caller_identity, a destination call (create_bucket, get_role, put_retention_policy, …) or a group bedrock,sts,s3,iam,logs,* (default: the Bedrock calls).
+    /// Inject faults, repeatable: KIND:RATE[:SCOPE[:OPS]], KIND one of throttle, error500, drop, slow, denied, iam_lag; SCOPE a glob on ACCOUNT/REGION; OPS get,put,delete,assume_role,get_caller_identity, a destination call (create_bucket, get_role, put_retention_policy, …), lookup_events, get_metric_data, or a group bedrock,sts,s3,iam,logs,cloudtrail,cloudwatch,* (default: the Bedrock calls).
     #[arg(long = "fault", value_name = "KIND:RATE[:SCOPE[:OPS]]")]
     pub faults: Vec<FaultRule>,
 

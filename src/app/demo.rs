@@ -37,6 +37,7 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> Result<Exit> {
         omitted_flags,
         session_lifetime: args.session_lifetime.map(Duration::from_secs),
         validate_destinations: args.validate_destinations,
+        allow_remote: args.allow_remote,
         ..emulator::EmulatorOptions::default()
     };
     emulator::serve_until_signal(options).await?;

@@ -20,7 +20,8 @@ expected KIND:RATE[:SCOPE[:OPERATIONS]]
   OPERATIONS  comma-separated get, put, delete, assume_role, get_caller_identity,
               an S3, IAM or CloudWatch Logs call in snake case (create_bucket,
               get_bucket_policy, create_role, put_retention_policy, ...), or the
-              groups `bedrock` (the default), `sts`, `s3`, `iam`, `logs` and `*` (every operation)
+              lookup_events, get_metric_data, or the groups `bedrock` (the default), `sts`,
+              `s3`, `iam`, `logs`, `cloudtrail`, `cloudwatch` and `*` (every operation)
 examples: `throttle:0.3`, `denied:1:*/eu-west-1`, `error500:10%:222222222222/*:put`, `throttle:0.5::s3,logs`";
 
 /// How an emulated call fails.
@@ -76,6 +77,8 @@ pub(crate) enum Service {
     S3,
     Iam,
     Logs,
+    CloudTrail,
+    CloudWatch,
 }
 
 impl Service {
@@ -87,6 +90,8 @@ impl Service {
             Service::S3 => "s3",
             Service::Iam => "iam",
             Service::Logs => "logs",
+            Service::CloudTrail => "cloudtrail",
+            Service::CloudWatch => "cloudwatch",
         }
     }
 }
@@ -182,6 +187,8 @@ operations! {
     DeleteRetentionPolicy => "delete_retention_policy", Logs, "logs:DeleteRetentionPolicy", true;
     AssociateKmsKey => "associate_kms_key", Logs, "logs:AssociateKmsKey", true;
     DisassociateKmsKey => "disassociate_kms_key", Logs, "logs:DisassociateKmsKey", true;
+    LookupEvents => "lookup_events", CloudTrail, "cloudtrail:LookupEvents", false;
+    GetMetricData => "get_metric_data", CloudWatch, "cloudwatch:GetMetricData", false;
 }
 
 impl Operation {
@@ -211,12 +218,14 @@ impl Operation {
     }
 }
 
-const SERVICES: [Service; 5] = [
+const SERVICES: [Service; 7] = [
     Service::Bedrock,
     Service::Sts,
     Service::S3,
     Service::Iam,
     Service::Logs,
+    Service::CloudTrail,
+    Service::CloudWatch,
 ];
 
 fn all_operations() -> u64 {
@@ -239,9 +248,10 @@ fn all_operations() -> u64 {
 /// - `OPERATIONS`: comma-separated `get`, `put`, `delete`, `assume_role`,
 ///   `get_caller_identity`, the destination calls by their snake-case names
 ///   (`create_bucket`, `get_bucket_location`, `get_role`, `describe_log_groups`,
-///   … see [`Operation`]), or the groups `bedrock` (the default: the three
-///   logging calls), `sts` (both STS calls), `s3`, `iam`, `logs` and `*`
-///   (every operation).
+///   … see [`Operation`]), `lookup_events`, `get_metric_data`, or the groups
+///   `bedrock` (the default: the three logging calls), `sts` (both STS
+///   calls), `s3`, `iam`, `logs`, `cloudtrail`, `cloudwatch` and `*` (every
+///   operation).
 ///
 /// STS, S3, IAM and Logs calls are faulted only when a rule names them (their
 /// group, `*`, or the operation itself), so the rules of a Bedrock benchmark
@@ -502,6 +512,9 @@ mod tests {
         assert!(!rule.covers(Operation::CreateBucket, "1/x"));
         let rule: FaultRule = "throttle:1::*".parse().unwrap();
         assert!(rule.covers(Operation::PutRetentionPolicy, "1/x"));
+        let rule: FaultRule = "denied:1::cloudtrail".parse().unwrap();
+        assert!(rule.covers(Operation::LookupEvents, "1/x"));
+        assert!(!rule.covers(Operation::Get, "1/x"));
         let names: std::collections::HashSet<&str> =
             Operation::ALL.iter().map(|op| op.name()).collect();
         assert_eq!(names.len(), Operation::ALL.len(), "names are unique");

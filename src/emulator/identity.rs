@@ -30,6 +30,8 @@ pub(crate) struct Caller {
     pub(crate) service: String,
     /// The role and session names, for credentials AssumeRole issued.
     pub(crate) session: Option<AssumedSession>,
+    /// The SigV4 access key id; empty when the request is not signed.
+    pub(crate) access_key_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +74,7 @@ impl Caller {
             region: region.to_owned(),
             service: service.to_owned(),
             session,
+            access_key_id: access_key.to_owned(),
         }
     }
 
@@ -103,6 +106,49 @@ impl Caller {
                 session.session_name
             ),
             None => "AIDAEMULATORUSER0001".to_owned(),
+        }
+    }
+
+    /// The user name CloudTrail shows: the session's name, or the IAM user's.
+    pub(crate) fn user_name(&self) -> &str {
+        match &self.session {
+            Some(session) => &session.session_name,
+            None => "emulator",
+        }
+    }
+
+    /// CloudTrail's `userIdentity`: an `AssumedRole` for AssumeRole's
+    /// credentials, otherwise the IAM user `emulator` that `arn()` names.
+    pub(crate) fn cloudtrail_identity(&self) -> serde_json::Value {
+        let partition = self.partition();
+        match &self.session {
+            Some(session) => {
+                let role_id = role_id(&self.account, &session.role_name);
+                serde_json::json!({
+                    "type": "AssumedRole",
+                    "principalId": self.user_id(),
+                    "arn": self.arn(),
+                    "accountId": self.account,
+                    "accessKeyId": self.access_key_id,
+                    "sessionContext": {
+                        "sessionIssuer": {
+                            "type": "Role",
+                            "principalId": role_id,
+                            "arn": format!("arn:{partition}:iam::{}:role/{}", self.account, session.role_name),
+                            "accountId": self.account,
+                            "userName": session.role_name,
+                        }
+                    }
+                })
+            }
+            None => serde_json::json!({
+                "type": "IAMUser",
+                "principalId": self.user_id(),
+                "arn": self.arn(),
+                "accountId": self.account,
+                "accessKeyId": self.access_key_id,
+                "userName": self.user_name(),
+            }),
         }
     }
 }

@@ -17,8 +17,16 @@
 //!   regions an account has enabled (see `account.rs`).
 //! - `GET|PUT /_emulator/state` (`{"ACCOUNT/REGION": loggingConfig}`),
 //!   `GET /_emulator/destinations` (buckets, log groups, roles) and
-//!   `GET|DELETE /_emulator/stats`: for tests and the benchmark; never
-//!   delayed or faulted.
+//!   `GET|DELETE /_emulator/stats`, `GET /_emulator/events` (CloudTrail's
+//!   record of logging writes): for tests and the benchmark; never delayed
+//!   or faulted; bodies are capped at 64 MiB.
+//! - Requests signed for `cloudtrail`: LookupEvents over the events of
+//!   every logging Put and Delete (`cloudtrail.rs`); for `monitoring`:
+//!   GetMetricData over the Invocations set with `PUT /_emulator/metrics`
+//!   (`cloudwatch.rs`).
+//!
+//! A non-loopback listen address is refused unless
+//! [`EmulatorOptions::allow_remote`]: the admin API rewrites the state.
 //!
 //! The caller's account comes from the SigV4 access key id (signatures are not
 //! checked): keys that AssumeRole issued address the role's account, any other
@@ -28,6 +36,9 @@
 
 mod account;
 mod bedrock;
+mod cbor;
+mod cloudtrail;
+mod cloudwatch;
 mod faults;
 mod iam;
 mod identity;
@@ -84,6 +95,10 @@ pub struct EmulatorOptions {
     /// could not use (see `validate.rs`). Default off: benchmarks and most
     /// tests Put destinations that were never created.
     pub validate_destinations: bool,
+    /// Listen on an address that is not loopback. The admin API
+    /// (`/_emulator/*`) lets anyone who reaches the port rewrite the state,
+    /// so [`start`] refuses such an address unless this is set. Default off.
+    pub allow_remote: bool,
 }
 
 impl Default for EmulatorOptions {
@@ -97,6 +112,7 @@ impl Default for EmulatorOptions {
             omitted_flags: OmittedFlags::aws_default(),
             session_lifetime: None,
             validate_destinations: false,
+            allow_remote: false,
         }
     }
 }
@@ -152,9 +168,29 @@ impl RunningEmulator {
     }
 }
 
+/// Why the emulator would not listen on a non-loopback address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "refusing to listen on {0}: it is not a loopback address, and the emulator's admin API (/_emulator/*) lets anyone who can reach it rewrite the state; pass --allow-remote to listen there anyway"
+)]
+pub struct RemoteListenRefused(pub SocketAddr);
+
+/// Loopback only: `127.0.0.0/8`, `::1` and `::ffff:127.x.y.z`.
+pub fn is_loopback(addr: SocketAddr) -> bool {
+    addr.ip().to_canonical().is_loopback()
+}
+
 /// Binds `opts.listen` and serves on the current tokio runtime until the
-/// returned handle is shut down or dropped.
+/// returned handle is shut down or dropped. A non-loopback `listen` is
+/// refused (an [`io::ErrorKind::PermissionDenied`] wrapping
+/// [`RemoteListenRefused`]) unless `opts.allow_remote`; nothing is bound then.
 pub async fn start(opts: EmulatorOptions) -> io::Result<RunningEmulator> {
+    if !opts.allow_remote && !is_loopback(opts.listen) {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            RemoteListenRefused(opts.listen),
+        ));
+    }
     let socket = if opts.listen.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -186,6 +222,7 @@ pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
     let omitted = opts.omitted_flags.to_string();
     let lifetime = opts.session_lifetime;
     let validate = opts.validate_destinations;
+    let remote = opts.allow_remote && !is_loopback(opts.listen);
     let emulator = start(opts).await?;
     let url = emulator.endpoint_url();
 
@@ -199,7 +236,7 @@ pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
     );
     eprintln!("emulator: export AWS_ENDPOINT_URL={url}");
     eprintln!(
-        "emulator: caller account {DEFAULT_ACCOUNT}; admin endpoints {url}/_emulator/state, {url}/_emulator/destinations and {url}/_emulator/stats"
+        "emulator: caller account {DEFAULT_ACCOUNT}; admin endpoints {url}/_emulator/state, {url}/_emulator/destinations, {url}/_emulator/events, {url}/_emulator/metrics and {url}/_emulator/stats"
     );
     if !latency.is_zero() {
         eprintln!("emulator: latency {} ms per AWS call", latency.as_millis());
@@ -219,6 +256,12 @@ pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
 
     if validate {
         eprintln!("emulator: Put validates destinations as AWS does");
+    }
+    if remote {
+        eprintln!(
+            "emulator: warning: listening on {} (--allow-remote): anyone who can reach it can rewrite the state through {url}/_emulator/",
+            emulator.addr
+        );
     }
 
     wait_for_signal().await?;

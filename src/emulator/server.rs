@@ -8,6 +8,7 @@
 //! and the Account API keep their paths.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ use tokio::sync::watch;
 
 use super::account::{self, AccountError};
 use super::bedrock;
+use super::cloudtrail::WriteCall;
 use super::faults::{FaultKind, Operation, Service};
 use super::identity::Caller;
 use super::s3::{self, S3Request};
@@ -33,11 +35,22 @@ use super::wire::{IAM_NAMESPACE, Protocol, Reply};
 use super::{iam, logs};
 
 const LOGGING_PATH: &str = "/logging/modelinvocations";
+/// What aws-sdk-cloudtrail sends; AWS also accepts the target with its
+/// `com.amazonaws.cloudtrail.v20131101.` namespace.
+const LOOKUP_EVENTS_TARGET: &str = "CloudTrail_20131101.LookupEvents";
+const GET_METRIC_DATA_PATH: &str = "/service/GraniteServiceVersion20100801/operation/GetMetricData";
+const LOOKUP_EVENTS_NAMESPACE: &str = "com.amazonaws.cloudtrail.v20131101.";
 const ADMIN_PREFIX: &str = "/_emulator/";
 /// Far above any real request; the Put body of a logging config is under 4 KiB.
 const MAX_AWS_BODY: usize = 1 << 20;
-/// Room for bulk seeding: 50,000 targets take about 15 MiB.
-const MAX_ADMIN_BODY: usize = 1 << 30;
+/// The largest state the benchmark loads, 100,000 targets with both
+/// destinations (bench/gen_fleet.py's profile), is 51.3 MB as compact JSON
+/// (about 513 bytes a target) and 61.3 MB indented; 64 MiB (67.1 MB) holds
+/// either, and a bigger body answers 413. See `a_benchmark_state_fits_the_cap`.
+pub(crate) const MAX_ADMIN_BODY: usize = 64 << 20;
+/// How long an oversized admin body is read and thrown away before its 413,
+/// so the client sees the answer instead of a reset connection.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 const EMPTY_OBJECT: &[u8] = b"{}";
 
 type Body = Full<Bytes>;
@@ -63,8 +76,8 @@ pub(crate) async fn accept_loop(
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    tokio::spawn(serve_connection(stream, shared.clone(), shutdown.clone()));
+                Ok((stream, peer)) => {
+                    tokio::spawn(serve_connection(stream, peer, shared.clone(), shutdown.clone()));
                 }
                 Err(err) => {
                     // Usually out of file descriptors; back off instead of spinning.
@@ -79,13 +92,14 @@ pub(crate) async fn accept_loop(
 
 async fn serve_connection(
     stream: TcpStream,
+    peer: SocketAddr,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     // Responses are small and written whole; waiting for more to coalesce
     // (Nagle) would only add delayed-ACK stalls on keep-alive connections.
     let _ = stream.set_nodelay(true);
-    let service = service_fn(move |request| handle(shared.clone(), request));
+    let service = service_fn(move |request| handle(shared.clone(), peer, request));
     let connection = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);
@@ -119,6 +133,7 @@ impl Call {
 
 async fn handle(
     shared: Arc<Shared>,
+    peer: SocketAddr,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, DroppedConnection> {
     let path = request.uri().path();
@@ -128,16 +143,103 @@ async fn handle(
     }
 
     let caller = Caller::from_headers(request.headers());
-    if matches!(caller.service.as_str(), "s3" | "iam" | "logs") {
+    if matches!(
+        caller.service.as_str(),
+        "s3" | "iam" | "logs" | "cloudtrail" | "monitoring"
+    ) {
         return handle_destination(&shared, caller, request).await;
     }
     if request.method() == Method::POST && request.uri().path() == account::LIST_REGIONS_PATH {
         return Ok(list_regions(&shared, &caller, request).await);
     }
+    let user_agent = request
+        .headers()
+        .get(hyper::header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let call = match decode_call(&shared, request).await {
         Ok(call) => call,
         Err(response) => return Ok(response),
     };
+    let write = match &call {
+        Call::Put(body) => Some((
+            "PutModelInvocationLoggingConfiguration",
+            serde_json::from_slice(body).unwrap_or(serde_json::Value::Null),
+        )),
+        Call::Delete => Some((
+            "DeleteModelInvocationLoggingConfiguration",
+            serde_json::Value::Null,
+        )),
+        _ => None,
+    };
+    let response = answer_call(&shared, &caller, call).await?;
+    match write {
+        Some((event_name, request_parameters)) => {
+            let source_ip = peer.ip().to_canonical().to_string();
+            let call = (event_name, request_parameters, source_ip, user_agent);
+            Ok(record_write(&shared, &caller, call, response).await)
+        }
+        None => Ok(response),
+    }
+}
+
+/// Records a Bedrock write in CloudTrail as it was answered: the request id,
+/// and for a refusal the error code and message.
+async fn record_write(
+    shared: &Shared,
+    caller: &Caller,
+    (event_name, request_parameters, source_ip, user_agent): (
+        &'static str,
+        serde_json::Value,
+        String,
+        String,
+    ),
+    response: Response<Body>,
+) -> Response<Body> {
+    let (parts, body) = response.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(never) => match never {},
+    };
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let error = (parts.status.as_u16() >= 400).then(|| {
+        let message = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|json| json["message"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        (header("x-amzn-errortype"), message)
+    });
+    let request_id = header("x-amzn-requestid");
+    shared.trail.record(
+        caller,
+        WriteCall {
+            event_name,
+            request_parameters,
+            error,
+            request_id: &request_id,
+            source_ip,
+            user_agent,
+        },
+    );
+    Response::from_parts(parts, Full::new(body))
+}
+
+/// A Bedrock or STS call: counted, delayed, refused or faulted, then answered.
+async fn answer_call(
+    shared: &Arc<Shared>,
+    caller: &Caller,
+    call: Call,
+) -> Result<Response<Body>, DroppedConnection> {
+    let shared = shared.clone();
+    let caller = caller.clone();
 
     let operation = call.operation();
     shared.count_request(operation);
@@ -234,11 +336,13 @@ async fn handle(
     })
 }
 
-/// A decoded S3, IAM or CloudWatch Logs call.
+/// A decoded S3, IAM, CloudWatch Logs or CloudTrail call.
 enum DestinationCall {
     S3(S3Request),
     Iam(Operation, Form),
     Logs(Operation, Bytes),
+    CloudTrail(Bytes),
+    CloudWatch(Bytes),
 }
 
 impl DestinationCall {
@@ -246,6 +350,8 @@ impl DestinationCall {
         match self {
             DestinationCall::S3(request) => request.operation,
             DestinationCall::Iam(operation, _) | DestinationCall::Logs(operation, _) => *operation,
+            DestinationCall::CloudTrail(_) => Operation::LookupEvents,
+            DestinationCall::CloudWatch(_) => Operation::GetMetricData,
         }
     }
 }
@@ -261,6 +367,7 @@ async fn handle_destination(
     let protocol = match caller.service.as_str() {
         "s3" => Protocol::RestXml,
         "iam" => Protocol::Query(IAM_NAMESPACE),
+        "monitoring" => Protocol::Cbor,
         _ => Protocol::AwsJson,
     };
     let (parts, body) = request.into_parts();
@@ -289,6 +396,32 @@ async fn handle_destination(
             iam::decode(&form)
                 .map(|operation| DestinationCall::Iam(operation, form))
                 .map_err(refused)
+        }
+        "monitoring" if parts.uri.path() == GET_METRIC_DATA_PATH => {
+            Ok(DestinationCall::CloudWatch(body))
+        }
+        "monitoring" => {
+            let message = format!(
+                "the emulator's CloudWatch serves only POST {GET_METRIC_DATA_PATH}, not {}",
+                parts.uri.path()
+            );
+            Err(refused((400, "UnknownOperationException", message)))
+        }
+        "cloudtrail" => {
+            let target = parts
+                .headers
+                .get("x-amz-target")
+                .and_then(|value| value.to_str().ok());
+            let bare = target.map(|t| t.strip_prefix(LOOKUP_EVENTS_NAMESPACE).unwrap_or(t));
+            if bare == Some(LOOKUP_EVENTS_TARGET) {
+                Ok(DestinationCall::CloudTrail(body))
+            } else {
+                let message = format!(
+                    "the emulator's CloudTrail serves only {LOOKUP_EVENTS_TARGET}, not {}",
+                    target.unwrap_or("(no X-Amz-Target)")
+                );
+                Err(refused((400, "UnknownOperationException", message)))
+            }
         }
         _ => {
             let target = parts
@@ -331,6 +464,10 @@ async fn handle_destination(
         }
         DestinationCall::Logs(operation, body) => {
             shared.logs.handle(&caller, operation, &body, &request_id)
+        }
+        DestinationCall::CloudWatch(body) => shared.metrics.get_metric_data(&caller, &body),
+        DestinationCall::CloudTrail(body) => {
+            shared.trail.lookup_events(&caller, &body, &request_id)
         }
     };
     Ok(reply_response(reply))
@@ -618,9 +755,9 @@ async fn handle_admin(shared: &Shared, path: &str, request: Request<Incoming>) -
             json_response(shared, StatusCode::OK, shared.state_json().into())
         }
         (&Method::PUT, "state") => {
-            let body = match read_body(request.into_body(), MAX_ADMIN_BODY).await {
+            let body = match read_admin_body(shared, request).await {
                 Ok(body) => body,
-                Err(message) => return admin_error(StatusCode::BAD_REQUEST, message),
+                Err(response) => return response,
             };
             match shared.replace_state_from_json(&body) {
                 Ok(count) => {
@@ -634,9 +771,9 @@ async fn handle_admin(shared: &Shared, path: &str, request: Request<Incoming>) -
             json_response(shared, StatusCode::OK, shared.regions.changes_json().into())
         }
         (&Method::PUT, "regions") => {
-            let body = match read_body(request.into_body(), MAX_ADMIN_BODY).await {
+            let body = match read_admin_body(shared, request).await {
                 Ok(body) => body,
-                Err(message) => return admin_error(StatusCode::BAD_REQUEST, message),
+                Err(response) => return response,
             };
             match shared.regions.replace_from_json(&body) {
                 Ok(count) => {
@@ -644,6 +781,25 @@ async fn handle_admin(shared: &Shared, path: &str, request: Request<Incoming>) -
                     json_response(shared, StatusCode::OK, body.into())
                 }
                 Err(err) => admin_error(StatusCode::BAD_REQUEST, err.message),
+            }
+        }
+        (&Method::GET, "events") => {
+            json_response(shared, StatusCode::OK, shared.trail.events_json().into())
+        }
+        (&Method::GET, "metrics") => {
+            json_response(shared, StatusCode::OK, shared.metrics.json().into())
+        }
+        (&Method::PUT, "metrics") => {
+            let body = match read_admin_body(shared, request).await {
+                Ok(body) => body,
+                Err(response) => return response,
+            };
+            match shared.metrics.replace_from_json(&body) {
+                Ok(count) => {
+                    let body = format!("{{\"metrics\":{count}}}");
+                    json_response(shared, StatusCode::OK, body.into())
+                }
+                Err(message) => admin_error(StatusCode::BAD_REQUEST, message),
             }
         }
         (&Method::GET, "destinations") => {
@@ -660,9 +816,56 @@ async fn handle_admin(shared: &Shared, path: &str, request: Request<Incoming>) -
         (method, _) => admin_error(
             StatusCode::NOT_FOUND,
             format!(
-                "no admin endpoint {method} {ADMIN_PREFIX}{path}; try GET or PUT {ADMIN_PREFIX}state, GET {ADMIN_PREFIX}destinations, GET or PUT {ADMIN_PREFIX}regions, GET or DELETE {ADMIN_PREFIX}stats"
+                "no admin endpoint {method} {ADMIN_PREFIX}{path}; try GET or PUT {ADMIN_PREFIX}state, GET {ADMIN_PREFIX}destinations, GET {ADMIN_PREFIX}events, GET or PUT {ADMIN_PREFIX}metrics, GET or PUT {ADMIN_PREFIX}regions, GET or DELETE {ADMIN_PREFIX}stats"
             ),
         ),
+    }
+}
+
+/// An admin body of at most [`MAX_ADMIN_BODY`]; a bigger one (by its
+/// Content-Length, or as it arrives) is 413 Payload Too Large.
+async fn read_admin_body(
+    shared: &Shared,
+    request: Request<Incoming>,
+) -> Result<Bytes, Response<Body>> {
+    let too_large = || {
+        let message = format!(
+            "the request body is larger than the admin API's limit of {MAX_ADMIN_BODY} bytes ({} MiB)",
+            MAX_ADMIN_BODY >> 20
+        );
+        let body = serde_json::to_vec(
+            &serde_json::json!({ "message": message, "limit_bytes": MAX_ADMIN_BODY }),
+        )
+        .unwrap_or_default();
+        json_response(shared, StatusCode::PAYLOAD_TOO_LARGE, body.into())
+    };
+    let declared = request
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_ADMIN_BODY as u64) {
+        // Read and discard (never buffer) what the client is still sending
+        // before answering: closing with unread data, or answering while it
+        // still writes, can reset the connection and lose the 413.
+        let mut body = request.into_body();
+        let drain = async { while let Some(Ok(_)) = body.frame().await {} };
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
+        return Err(too_large());
+    }
+    match Limited::new(request.into_body(), MAX_ADMIN_BODY)
+        .collect()
+        .await
+    {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(err) => {
+            let body = serde_json::to_vec(&serde_json::json!({
+                "message": format!("could not read the request body: {err}")
+            }))
+            .unwrap_or_default();
+            Err(json_response(shared, StatusCode::BAD_REQUEST, body.into()))
+        }
     }
 }
 

@@ -124,6 +124,10 @@ pub(crate) struct Shared {
     pub(crate) iam: Iam,
     /// Log groups, per account × region.
     pub(crate) logs: LogGroups,
+    /// CloudTrail's record of Bedrock's logging writes.
+    pub(crate) trail: super::cloudtrail::Trail,
+    /// Bedrock's Invocations metric, for GetMetricData.
+    pub(crate) metrics: super::cloudwatch::Metrics,
     /// Keyed by `ACCOUNT/REGION`.
     configs: RwLock<HashMap<String, StoredConfig>>,
     /// Earlier calls per target and operation; only kept when there are fault rules.
@@ -144,6 +148,8 @@ impl Shared {
             s3: Buckets::default(),
             iam: Iam::default(),
             logs: LogGroups::default(),
+            trail: Default::default(),
+            metrics: Default::default(),
             configs: RwLock::default(),
             calls: Mutex::default(),
             requests: Operation::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
@@ -379,5 +385,46 @@ mod tests {
             err.to_string().contains("unknown field `s3_config`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_benchmark_state_fits_the_cap() {
+        // 100,000 targets of bench/gen_fleet.py's profile: both destinations,
+        // names as long as the benchmark's.
+        let regions = [
+            "ap-southeast-4",
+            "eu-central-2",
+            "us-east-1",
+            "me-central-1",
+        ];
+        let mut state = serde_json::Map::new();
+        for n in 0..25_000u64 {
+            let account = format!("{:012}", 100_000_000_000 + n);
+            for region in regions {
+                let config = serde_json::json!({
+                    "s3Config": {"bucketName": format!("bedrock-logs-{account}-{region}"), "keyPrefix": "bedrock-invocations"},
+                    "cloudWatchConfig": {
+                        "logGroupName": "/aws/bedrock/model-invocations",
+                        "roleArn": format!("arn:aws:iam::{account}:role/bedrock-cloudwatch-logging"),
+                        "largeDataDeliveryS3Config": {"bucketName": format!("bedrock-large-{account}-{region}"), "keyPrefix": "large-data"}
+                    },
+                    "textDataDeliveryEnabled": true,
+                    "imageDataDeliveryEnabled": true,
+                    "embeddingDataDeliveryEnabled": true,
+                    "videoDataDeliveryEnabled": false,
+                    "audioDataDeliveryEnabled": false
+                });
+                state.insert(format!("{account}/{region}"), config);
+            }
+        }
+        let state = serde_json::Value::Object(state);
+        let compact = serde_json::to_vec(&state).unwrap().len();
+        let indented = serde_json::to_vec_pretty(&state).unwrap().len();
+        let cap = super::super::server::MAX_ADMIN_BODY;
+        assert!(
+            compact > 40_000_000,
+            "the state is realistic: {compact} bytes"
+        );
+        assert!(indented < cap, "{indented} bytes indented, cap {cap}");
     }
 }

@@ -51,8 +51,11 @@ pub(crate) enum Protocol {
     RestXml,
     /// IAM (and STS): an awsQuery `ErrorResponse` in the service's namespace.
     Query(&'static str),
-    /// CloudWatch Logs: `{"__type": CODE, "message": …}`.
+    /// CloudWatch Logs and CloudTrail: `{"__type": CODE, "message": …}`.
     AwsJson,
+    /// CloudWatch (Smithy RPC v2 CBOR): the same map in CBOR, and the code
+    /// again in `x-amzn-query-error`, as CloudWatch is awsQuery-compatible.
+    Cbor,
 }
 
 pub(crate) const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -77,6 +80,16 @@ impl Protocol {
                 serde_json::json!({ "__type": code, "message": message }).to_string(),
             )
             .header("x-amzn-errortype", code),
+            Protocol::Cbor => {
+                let kind = if status >= 500 { "Receiver" } else { "Sender" };
+                Reply::new(
+                    status,
+                    "application/cbor",
+                    super::cbor::error_body(code, message),
+                )
+                .header("smithy-protocol", "rpc-v2-cbor")
+                .header("x-amzn-query-error", format!("{code};{kind}"))
+            }
         }
     }
 }
