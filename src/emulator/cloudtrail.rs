@@ -60,6 +60,8 @@ pub(crate) struct Trail {
     /// LookupEvents' rate limit, per `ACCOUNT/REGION`.
     buckets: Mutex<HashMap<String, Bucket>>,
     seq: AtomicU64,
+    /// LookupEvents calls refused by the rate limit.
+    pub(crate) throttled: AtomicU64,
 }
 
 impl Trail {
@@ -145,6 +147,7 @@ impl Trail {
         let error =
             |code: &str, message: &str| Protocol::AwsJson.error(400, code, message, request_id);
         if !self.admit(caller.target()) {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
             return error("ThrottlingException", "Rate exceeded");
         }
         let input: LookupInput =

@@ -44,6 +44,10 @@ pub struct RejectedCounts {
     /// (`EmulatorOptions::validate_destinations`).
     #[serde(default)]
     pub invalid_destinations: u64,
+    /// CloudTrail LookupEvents calls over AWS's 2 per second per account
+    /// and region.
+    #[serde(default)]
+    pub throttled_lookups: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -286,6 +290,7 @@ impl Shared {
                 expired_token: self.rejected[0].load(Ordering::Relaxed),
                 region_not_enabled: self.rejected[1].load(Ordering::Relaxed),
                 invalid_destinations: self.rejected[2].load(Ordering::Relaxed),
+                throttled_lookups: self.trail.throttled.load(Ordering::Relaxed),
             },
             operations: Operation::ALL
                 .iter()
@@ -327,6 +332,7 @@ impl Shared {
             .iter()
             .chain(&self.faults)
             .chain(&self.rejected)
+            .chain([&self.trail.throttled])
         {
             counter.store(0, Ordering::Relaxed);
         }

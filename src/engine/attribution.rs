@@ -114,13 +114,28 @@ pub fn wants_attribution(audit: &TargetAudit) -> bool {
     ) || audit.destination_drift.iter().any(|d| d.error.is_none())
 }
 
-/// The attribution from what CloudTrail returned: the newest event that
-/// did not fail.
-pub fn attribution_of(events: Vec<WriteEvent>, fleet_session: &str) -> Attribution {
-    let newest = events
-        .into_iter()
-        .filter(|e| e.error_code.is_none())
-        .max_by(|a, b| a.event_time.cmp(&b.event_time));
+/// The attribution from what CloudTrail returned: the newest successful
+/// write that explains what is there — a Delete where nothing is set, a Put
+/// where something is — else the newest successful write of either kind.
+/// CloudTrail's times are whole seconds: of two writes in the same second,
+/// the one CloudTrail lists first (it lists newest first) wins.
+pub fn attribution_of(
+    events: Vec<WriteEvent>,
+    fleet_session: &str,
+    live_is_set: bool,
+) -> Attribution {
+    let newest = |explains: bool| {
+        events
+            .iter()
+            .filter(|e| e.error_code.is_none())
+            .filter(|e| !explains || e.is_delete() != live_is_set)
+            .fold(None::<&WriteEvent>, |best, e| match best {
+                Some(best) if e.event_time <= best.event_time => Some(best),
+                _ => Some(e),
+            })
+            .cloned()
+    };
+    let newest = newest(true).or_else(|| newest(false));
     match newest {
         Some(event) => Attribution::Changed {
             by_fleet: event.session_name() == Some(fleet_session),
@@ -155,8 +170,9 @@ pub async fn attribute<A: TrailApi>(
     let found: Vec<(usize, Attribution)> = stream::iter(wanted)
         .map(|i| async move {
             let at = location_of(targets[i].target());
+            let live_is_set = matches!(targets[i].live, Ok(Some(_)));
             let attribution = match api.logging_writes(at).await {
-                Ok(events) => attribution_of(events, fleet_session),
+                Ok(events) => attribution_of(events, fleet_session, live_is_set),
                 Err(err) => Attribution::CannotTell(err),
             };
             progress.advanced();
@@ -202,7 +218,7 @@ pub async fn find_changed_outside<A: TrailApi>(
             let found = api
                 .logging_writes(at)
                 .await
-                .map(|events| attribution_of(events, fleet_session));
+                .map(|events| attribution_of(events, fleet_session, true));
             progress.advanced();
             (i, found)
         })
@@ -256,7 +272,8 @@ mod tests {
                 Some("AccessDenied"),
             ),
         ];
-        let Attribution::Changed { event, by_fleet } = attribution_of(events.clone(), "fleet")
+        let Attribution::Changed { event, by_fleet } =
+            attribution_of(events.clone(), "fleet", false)
         else {
             panic!("expected a change");
         };
@@ -272,7 +289,7 @@ mod tests {
         );
         let only_fleet = vec![events[0].clone()];
         assert!(matches!(
-            attribution_of(only_fleet, "fleet"),
+            attribution_of(only_fleet, "fleet", true),
             Attribution::Changed { by_fleet: true, .. }
         ));
         assert_eq!(
