@@ -98,6 +98,18 @@ pub struct Aws {
 }
 
 impl Aws {
+    /// The account's configuration (its credentials, the shared HTTP
+    /// client, timeouts and retries) in the target's region: what a
+    /// regional service client of the target is built from.
+    async fn regional(&self, at: Location<'_>) -> Result<SdkConfig, ApiError> {
+        let session = self.session(at).await?;
+        Ok(session
+            .config
+            .to_builder()
+            .region(SdkRegion::new(at.region.to_string()))
+            .build())
+    }
+
     /// The session name fleet gives the roles it assumes: CloudTrail shows
     /// it in the ARN of every call fleet makes.
     pub fn session_name(&self) -> &str {

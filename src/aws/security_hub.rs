@@ -1,7 +1,6 @@
 //! Security Hub: fleet's findings as AWS Security Finding Format findings,
 //! imported in the target's own account and region.
 
-use aws_config::Region as SdkRegion;
 use aws_sdk_securityhub::types as hub;
 
 use super::{Aws, api_error};
@@ -26,19 +25,6 @@ fn product_arn(at: Location<'_>) -> String {
         region = at.region,
         account = at.account_id
     )
-}
-
-impl Aws {
-    async fn security_hub(
-        &self,
-        at: Location<'_>,
-    ) -> Result<aws_sdk_securityhub::Client, ApiError> {
-        let session = self.session(at).await?;
-        let config = aws_sdk_securityhub::config::Builder::from(&session.config)
-            .region(SdkRegion::new(at.region.to_string()))
-            .build();
-        Ok(aws_sdk_securityhub::Client::from_conf(config))
-    }
 }
 
 fn equals(value: &str) -> hub::StringFilter {
@@ -103,7 +89,7 @@ fn finding(at: Location<'_>, f: &HubFinding, now: &str) -> hub::AwsSecurityFindi
 
 impl SecurityHubApi for Aws {
     async fn active_findings(&self, at: Location<'_>) -> Result<Vec<ExistingFinding>, ApiError> {
-        let client = self.security_hub(at).await?;
+        let client = aws_sdk_securityhub::Client::new(&self.regional(at).await?);
         let product = product_arn(at);
         let filters = hub::AwsSecurityFindingFilters::builder()
             .product_arn(equals(&product))
@@ -154,7 +140,7 @@ impl SecurityHubApi for Aws {
         findings: &[HubFinding],
         now: &str,
     ) -> Result<Vec<(String, String)>, ApiError> {
-        let client = self.security_hub(at).await?;
+        let client = aws_sdk_securityhub::Client::new(&self.regional(at).await?);
         let output = client
             .batch_import_findings()
             .set_findings(Some(findings.iter().map(|f| finding(at, f, now)).collect()))

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use aws_config::Region as SdkRegion;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_smithy_types::date_time::Format;
 use tokio::time::Instant;
@@ -56,19 +55,9 @@ fn write_event(event: &aws_sdk_cloudtrail::types::Event) -> Option<WriteEvent> {
     })
 }
 
-impl Aws {
-    async fn cloudtrail(&self, at: Location<'_>) -> Result<aws_sdk_cloudtrail::Client, ApiError> {
-        let session = self.session(at).await?;
-        let config = aws_sdk_cloudtrail::config::Builder::from(&session.config)
-            .region(SdkRegion::new(at.region.to_string()))
-            .build();
-        Ok(aws_sdk_cloudtrail::Client::from_conf(config))
-    }
-}
-
 impl TrailApi for Aws {
     async fn logging_writes(&self, at: Location<'_>) -> Result<Vec<WriteEvent>, ApiError> {
-        let client = self.cloudtrail(at).await?;
+        let client = aws_sdk_cloudtrail::Client::new(&self.regional(at).await?);
         let mut events = Vec::new();
         let mut next_call = Instant::now();
         for name in WRITE_EVENTS {

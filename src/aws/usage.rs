@@ -4,7 +4,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_config::Region as SdkRegion;
 use aws_sdk_cloudwatch::types::{MetricDataQuery, StatusCode};
 use aws_smithy_types::DateTime;
 
@@ -24,19 +23,9 @@ fn expression() -> String {
     )
 }
 
-impl Aws {
-    async fn cloudwatch(&self, at: Location<'_>) -> Result<aws_sdk_cloudwatch::Client, ApiError> {
-        let session = self.session(at).await?;
-        let config = aws_sdk_cloudwatch::config::Builder::from(&session.config)
-            .region(SdkRegion::new(at.region.to_string()))
-            .build();
-        Ok(aws_sdk_cloudwatch::Client::from_conf(config))
-    }
-}
-
 impl UsageApi for Aws {
     async fn invocations(&self, at: Location<'_>, days: u32) -> Result<u64, ApiError> {
-        let client = self.cloudwatch(at).await?;
+        let client = aws_sdk_cloudwatch::Client::new(&self.regional(at).await?);
         let end = SystemTime::now();
         let start = end - Duration::from_secs(u64::from(days) * u64::from(PERIOD_SECONDS));
         let query = MetricDataQuery::builder()

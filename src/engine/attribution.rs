@@ -8,7 +8,6 @@
 //! second per account and region. A lookup that fails says "cannot tell"
 //! with the reason and never fails the audit.
 
-use futures::{StreamExt, stream};
 use serde::Serialize;
 
 use super::audit::{AuditReport, Status, TargetAudit};
@@ -155,33 +154,20 @@ pub async fn attribute<A: TrailApi>(
     concurrency: usize,
     progress: &dyn Progress,
 ) {
-    let wanted: Vec<usize> = report
-        .targets
-        .iter()
-        .enumerate()
-        .filter(|(_, audit)| wants_attribution(audit))
-        .map(|(i, _)| i)
-        .collect();
-    if wanted.is_empty() {
-        return;
-    }
-    progress.started(wanted.len());
-    let targets = &report.targets;
-    let found: Vec<(usize, Attribution)> = stream::iter(wanted)
-        .map(|i| async move {
-            let at = location_of(targets[i].target());
-            let live_is_set = matches!(targets[i].live, Ok(Some(_)));
-            let attribution = match api.logging_writes(at).await {
+    let found = super::look_up(
+        &report.targets,
+        wants_attribution,
+        concurrency,
+        progress,
+        |audit| async move {
+            let live_is_set = matches!(audit.live, Ok(Some(_)));
+            match api.logging_writes(location_of(audit.target())).await {
                 Ok(events) => attribution_of(events, fleet_session, live_is_set),
                 Err(err) => Attribution::CannotTell(err),
-            };
-            progress.advanced();
-            (i, attribution)
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    progress.finished();
+            }
+        },
+    )
+    .await;
     for (i, attribution) in found {
         report.targets[i].attribution = Some(attribution);
     }
@@ -200,32 +186,18 @@ pub async fn find_changed_outside<A: TrailApi>(
     progress: &dyn Progress,
 ) -> Vec<(usize, ApiError)> {
     use super::Action;
-    let wanted: Vec<usize> = plan
-        .targets
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| matches!(t.action(), Some(Action::Update | Action::Delete)))
-        .map(|(i, _)| i)
-        .collect();
-    if wanted.is_empty() {
-        return Vec::new();
-    }
-    progress.started(wanted.len());
-    let targets = &plan.targets;
-    let found: Vec<(usize, Result<Attribution, ApiError>)> = stream::iter(wanted)
-        .map(|i| async move {
-            let at = location_of(&targets[i].target);
-            let found = api
-                .logging_writes(at)
+    let found = super::look_up(
+        &plan.targets,
+        |t| matches!(t.action(), Some(Action::Update | Action::Delete)),
+        concurrency,
+        progress,
+        |t| async move {
+            api.logging_writes(location_of(&t.target))
                 .await
-                .map(|events| attribution_of(events, fleet_session, true));
-            progress.advanced();
-            (i, found)
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    progress.finished();
+                .map(|events| attribution_of(events, fleet_session, true))
+        },
+    )
+    .await;
     let mut failed = Vec::new();
     for (i, found) in found {
         match found {
@@ -237,8 +209,6 @@ pub async fn find_changed_outside<A: TrailApi>(
             Err(err) => failed.push((i, err)),
         }
     }
-    plan.changed_outside.sort_by_key(|(i, _)| *i);
-    failed.sort_by_key(|(i, _)| *i);
     failed
 }
 
@@ -293,9 +263,26 @@ mod tests {
             Attribution::Changed { by_fleet: true, .. }
         ));
         assert_eq!(
-            attribution_of(vec![events[2].clone()], "fleet"),
+            attribution_of(vec![events[2].clone()], "fleet", true),
             Attribution::NoEvent
         );
+        // Where logging is set, the Put explains it, even when a Delete of
+        // the same second is listed first; where nothing is, the Delete.
+        let same_second = vec![
+            self::event(WRITE_EVENTS[1], "2026-11-05T10:00:00Z", alice, None),
+            self::event(WRITE_EVENTS[0], "2026-11-05T10:00:00Z", fleet, None),
+        ];
+        assert!(matches!(
+            attribution_of(same_second.clone(), "fleet", true),
+            Attribution::Changed { by_fleet: true, .. }
+        ));
+        assert!(matches!(
+            attribution_of(same_second, "fleet", false),
+            Attribution::Changed {
+                by_fleet: false,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -177,6 +177,43 @@ pub trait Progress: Sync {
     fn finished(&self) {}
 }
 
+/// Asks `look` about every item `wanted` picks, at most `concurrency` at a
+/// time, reporting progress; returns the answers with the items' indices,
+/// in index order. The per-target lookups of audit and plan (CloudTrail,
+/// metrics) go through it.
+pub(crate) async fn look_up<'a, T, R, Fut>(
+    items: &'a [T],
+    wanted: impl Fn(&T) -> bool,
+    concurrency: usize,
+    progress: &dyn Progress,
+    look: impl Fn(&'a T) -> Fut,
+) -> Vec<(usize, R)>
+where
+    Fut: Future<Output = R>,
+{
+    use futures::StreamExt;
+    let picked: Vec<usize> = (0..items.len()).filter(|&i| wanted(&items[i])).collect();
+    if picked.is_empty() {
+        return Vec::new();
+    }
+    progress.started(picked.len());
+    let mut found: Vec<(usize, R)> = futures::stream::iter(picked)
+        .map(|i| {
+            let answer = look(&items[i]);
+            async move {
+                let answer = answer.await;
+                progress.advanced();
+                (i, answer)
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    progress.finished();
+    found.sort_unstable_by_key(|(i, _)| *i);
+    found
+}
+
 /// For callers that want no progress reports.
 pub struct NoProgress;
 

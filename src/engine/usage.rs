@@ -7,8 +7,6 @@
 //! audit has; one where nothing is called is informational. A metric that
 //! cannot be read says so: a region is never taken for idle unread.
 
-use futures::{StreamExt, stream};
-
 use super::audit::{AuditReport, Status, TargetAudit};
 use super::{ApiError, Location, Progress, location_of};
 
@@ -74,33 +72,20 @@ pub async fn check_usage<A: UsageApi>(
     concurrency: usize,
     progress: &dyn Progress,
 ) {
-    let wanted: Vec<usize> = report
-        .targets
-        .iter()
-        .enumerate()
-        .filter(|(_, audit)| wants_usage(audit))
-        .map(|(i, _)| i)
-        .collect();
-    if wanted.is_empty() {
-        return;
-    }
-    progress.started(wanted.len());
-    let targets = &report.targets;
-    let found: Vec<(usize, Usage)> = stream::iter(wanted)
-        .map(|i| async move {
-            let at = location_of(targets[i].target());
-            let usage = match api.invocations(at, days).await {
+    let found = super::look_up(
+        &report.targets,
+        wants_usage,
+        concurrency,
+        progress,
+        |audit| async move {
+            match api.invocations(location_of(audit.target()), days).await {
                 Ok(0) => Usage::Idle { days },
                 Ok(invocations) => Usage::InUse { invocations, days },
                 Err(err) => Usage::CannotTell(err),
-            };
-            progress.advanced();
-            (i, usage)
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    progress.finished();
+            }
+        },
+    )
+    .await;
     for (i, usage) in found {
         report.targets[i].usage = Some(usage);
     }
