@@ -208,6 +208,31 @@ async fn audit_and_plan_say_who_changed_logging_and_rank_unlogged_use() {
         "{}",
         markdown.stdout
     );
+    let saved = fleet(&["plan", "--format", "json"]);
+    let saved: Value = serde_json::from_str(&saved.stdout).unwrap();
+    let changed = &target(&saved, "alpha/us-east-1")["changed_outside"];
+    assert_eq!(
+        changed["principal_arn"],
+        format!("arn:aws:sts::{ALPHA}:assumed-role/{TEST_ROLE_NAME}/fleet-test"),
+        "{saved}"
+    );
+    // beta/eu-west-1 is a create: not looked up.
+    assert!(
+        target(&saved, "beta/eu-west-1")
+            .get("changed_outside")
+            .is_none()
+    );
+    // A saved plan keeps it, and `report` shows it again.
+    let out = dir.path().join("plan.json");
+    assert_eq!(fleet(&["plan", "--out", out.to_str().unwrap()]).code, 0);
+    let report = fleet(&["report", out.to_str().unwrap()]);
+    assert!(
+        report
+            .stdout
+            .contains("↳ changed outside fleet: last set by"),
+        "{}",
+        report.stdout
+    );
 
     // After fleet puts it back, the newest write is fleet's: the plan is
     // clean and audit would say "fleet" if it looked.
@@ -215,6 +240,42 @@ async fn audit_and_plan_say_who_changed_logging_and_rank_unlogged_use() {
     assert_eq!(apply.code, 0, "{}", apply.stderr);
     let after = fleet(&["audit", "--format", "json"]);
     assert_eq!(after.code, 0, "{}", after.stdout);
+
+    // The file changes (video logging on): the drift is the file's, and
+    // the newest write there is fleet's own, said so.
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        fleet_file().replacen(
+            "video_data_delivery_enabled = false",
+            "video_data_delivery_enabled = true",
+            1,
+        ),
+    )
+    .unwrap();
+    let drift = fleet(&["audit", "--format", "json"]);
+    assert_eq!(drift.code, 2, "{}", drift.stderr);
+    let doc: Value = serde_json::from_str(&drift.stdout).unwrap();
+    let who = &target(&doc, "alpha/us-east-1")["attribution"];
+    assert_eq!(who["by_fleet"], true, "{who}");
+    assert_eq!(
+        who["principal_arn"],
+        format!("arn:aws:sts::{ALPHA}:assumed-role/{TEST_ROLE_NAME}/fleet")
+    );
+    let human = fleet(&["audit"]);
+    assert!(
+        human.stdout.contains(&format!(
+            "↳ last set by fleet (arn:aws:sts::{ALPHA}:assumed-role/{TEST_ROLE_NAME}/fleet)"
+        )),
+        "{}",
+        human.stdout
+    );
+    // Nobody else changed it: the plan names nobody.
+    let plan = fleet(&["plan"]);
+    assert!(
+        !plan.stdout.contains("changed outside fleet"),
+        "{}",
+        plan.stdout
+    );
 }
 
 #[test]

@@ -362,8 +362,24 @@ async fn regions_an_account_has_not_enabled_are_not_enabled_not_errors() {
         human.stdout
     );
 
-    // Enabled tomorrow, the region is an unlogged finding like any other.
+    // Enabled tomorrow, the region is unlogged like any other: idle (no
+    // model invocations), informational; once models are invoked there,
+    // critical.
     emulator.put_regions(&json!({ account.clone(): { "me-south-1": "ENABLED" } }));
+    let audit = fleet(
+        &emulator,
+        dir.path(),
+        &["audit", "--all-regions", "--format", "json"],
+    );
+    assert_eq!(audit.code, 0, "{}", audit.stderr);
+    let doc: Value = serde_json::from_str(&audit.stdout).unwrap();
+    assert_eq!(doc["summary"]["unlogged"], 1);
+    assert_eq!(doc["summary"]["idle"], 1);
+    assert_eq!(doc["summary"]["not_enabled"], opt_in_bedrock_regions - 1);
+    emulator.put_metrics(&json!([{
+        "account_id": account, "region": "me-south-1",
+        "model_id": "amazon.nova-micro-v1:0", "invocations": 3
+    }]));
     let audit = fleet(
         &emulator,
         dir.path(),
@@ -371,8 +387,8 @@ async fn regions_an_account_has_not_enabled_are_not_enabled_not_errors() {
     );
     assert_eq!(audit.code, 2, "{}", audit.stderr);
     let doc: Value = serde_json::from_str(&audit.stdout).unwrap();
-    assert_eq!(doc["summary"]["unlogged"], 1);
-    assert_eq!(doc["summary"]["not_enabled"], opt_in_bedrock_regions - 1);
+    assert_eq!(doc["summary"]["in_use"], 1);
+    assert_eq!(doc["findings"][0]["severity"], "critical");
 }
 
 /// The caller's own account, in moto and in the emulator alike.

@@ -8,7 +8,7 @@
 //! second per account and region. A lookup that fails says "cannot tell"
 //! with the reason and never fails the audit.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::audit::{AuditReport, Status, TargetAudit};
 use super::{ApiError, Location, Progress, location_of};
@@ -20,7 +20,8 @@ pub const WRITE_EVENTS: [&str; 2] = [
 ];
 
 /// One write of the logging configuration, as CloudTrail recorded it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WriteEvent {
     /// `PutModelInvocationLoggingConfiguration` or
     /// `DeleteModelInvocationLoggingConfiguration`.

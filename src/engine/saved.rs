@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
+use super::attribution::WriteEvent;
 use super::destinations::{Resource, ResourcePlan, Step};
 use super::plan::{Action, Plan, PlanCounts, TargetPlan};
 use super::preflight::Finding;
@@ -337,6 +338,11 @@ pub struct SavedTarget {
     /// Preflight findings about the target's destinations.
     #[serde(default)]
     pub preflight: Vec<Finding>,
+    /// The newest write CloudTrail has of a target to update or delete,
+    /// when somebody other than fleet made it (absent: none, or not
+    /// looked up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_outside: Option<WriteEvent>,
 }
 
 /// Why a saved plan cannot be used.
@@ -384,7 +390,20 @@ impl SavedPlan {
             concurrency: fleet.settings.concurrency,
             allow_weakening: false,
             summary: plan.counts(),
-            targets: plan.targets.iter().map(SavedTarget::new).collect(),
+            targets: plan
+                .targets
+                .iter()
+                .enumerate()
+                .map(|(i, target)| {
+                    let mut saved = SavedTarget::new(target);
+                    saved.changed_outside = plan
+                        .changed_outside
+                        .iter()
+                        .find(|(index, _)| *index == i)
+                        .map(|(_, event)| event.clone());
+                    saved
+                })
+                .collect(),
             destinations: plan
                 .destinations
                 .iter()
@@ -434,6 +453,7 @@ impl SavedPlan {
     pub fn to_plan(&self, path: &str) -> Result<Plan, SavedPlanError> {
         let mut accounts: HashMap<&str, Arc<Account>> = HashMap::new();
         let mut targets = Vec::with_capacity(self.targets.len());
+        let mut changed_outside = Vec::new();
         for saved in &self.targets {
             let bad = |reason: &str| SavedPlanError::Target {
                 path: path.to_owned(),
@@ -490,12 +510,15 @@ impl SavedPlan {
             if plan.target.id().to_string() != saved.target {
                 return Err(bad("target does not match account and region"));
             }
+            if let Some(event) = &saved.changed_outside {
+                changed_outside.push((targets.len(), event.clone()));
+            }
             targets.push(plan);
         }
         Ok(Plan {
             targets,
             destinations: Vec::new(),
-            changed_outside: Vec::new(),
+            changed_outside,
         })
     }
 }
@@ -526,6 +549,7 @@ impl SavedTarget {
             error: plan.live.as_ref().err().cloned(),
             managed: target.managed.clone(),
             preflight: plan.preflight.clone(),
+            changed_outside: None,
         }
     }
 }
