@@ -5,7 +5,6 @@
 
 mod support;
 
-use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType};
 use serde_json::Value;
 
 const FLEET: &str = r#"[fleet]
@@ -104,60 +103,8 @@ async fn the_lock_denies_everyone_but_fleet_and_organizations_accepts_it() {
 
     // Organizations takes it and attaches it to an OU.
     let endpoint = support::moto().endpoint();
-    let org = aws_sdk_organizations::Client::from_conf(
-        aws_sdk_organizations::Config::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(&endpoint)
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .build(),
-    );
-    org.create_organization()
-        .feature_set(OrganizationFeatureSet::All)
-        .send()
-        .await
-        .unwrap();
-    let root = org.list_roots().send().await.unwrap().roots()[0]
-        .id()
-        .unwrap()
-        .to_owned();
-    let ou = org
-        .create_organizational_unit()
-        .parent_id(&root)
-        .name("workloads")
-        .send()
-        .await
-        .unwrap()
-        .organizational_unit()
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
-    let created = org
-        .create_policy()
-        .name("fleet-bedrock-logging-lock")
-        .description("Only fleet changes Bedrock invocation logging")
-        .r#type(PolicyType::ServiceControlPolicy)
-        .content(text)
-        .send()
-        .await
-        .unwrap();
-    let policy_id = created
-        .policy()
-        .unwrap()
-        .policy_summary()
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
-    org.attach_policy()
-        .policy_id(&policy_id)
-        .target_id(&ou)
-        .send()
-        .await
-        .unwrap();
+    let (org, _, ou) = support::organization_with_ou(&endpoint, "workloads").await;
+    let policy_id = support::attach_scp(&org, "fleet-bedrock-logging-lock", &text, &ou).await;
     let attached = org
         .list_policies_for_target()
         .target_id(&ou)

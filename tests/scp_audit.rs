@@ -8,7 +8,6 @@
 mod emulated;
 mod support;
 
-use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType};
 use serde_json::Value;
 use support::{CALLER_ACCOUNT, TEST_ROLE_NAME};
 
@@ -45,14 +44,7 @@ fn lock_of<'a>(doc: &'a Value, account: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_without_the_lock_is_warned_about_until_the_lock_is_attached() {
     let endpoint = support::moto().endpoint();
-    let org = aws_sdk_organizations::Client::new(
-        &support::sdk_config(&endpoint, CALLER_ACCOUNT, "us-east-1").await,
-    );
-    org.create_organization()
-        .feature_set(OrganizationFeatureSet::All)
-        .send()
-        .await
-        .unwrap();
+    let (org, root, ou) = support::organization_with_ou(&endpoint, "workloads").await;
     let created = org
         .create_account()
         .account_name("workload")
@@ -64,22 +56,6 @@ async fn an_account_without_the_lock_is_warned_about_until_the_lock_is_attached(
         .create_account_status()
         .unwrap()
         .account_id()
-        .unwrap()
-        .to_owned();
-    let root = org.list_roots().send().await.unwrap().roots()[0]
-        .id()
-        .unwrap()
-        .to_owned();
-    let ou = org
-        .create_organizational_unit()
-        .parent_id(&root)
-        .name("workloads")
-        .send()
-        .await
-        .unwrap()
-        .organizational_unit()
-        .unwrap()
-        .id()
         .unwrap()
         .to_owned();
     org.move_account()
@@ -118,57 +94,26 @@ async fn an_account_without_the_lock_is_warned_about_until_the_lock_is_attached(
     assert_eq!(lock_of(&doc, CALLER_ACCOUNT)["state"], "management_account");
 
     // A policy that is not the lock does not count.
-    let other = org
-        .create_policy()
-        .name("deny-leaving")
-        .description("unrelated")
-        .r#type(PolicyType::ServiceControlPolicy)
-        .content(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#)
-        .send()
-        .await
-        .unwrap();
-    org.attach_policy()
-        .policy_id(
-            other
-                .policy()
-                .unwrap()
-                .policy_summary()
-                .unwrap()
-                .id()
-                .unwrap(),
-        )
-        .target_id(&ou)
-        .send()
-        .await
-        .unwrap();
+    support::attach_scp(
+        &org,
+        "deny-leaving",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#,
+        &ou,
+    )
+    .await;
     let doc: Value = serde_json::from_str(&audit().stdout).unwrap();
     assert_eq!(lock_of(&doc, &member)["state"], "unlocked");
 
     // fleet's own lock, attached to the OU: locked, no warning.
     let printed = support::run_fleet(&endpoint, dir.path(), &["policy", "--scp"]);
     assert_eq!(printed.code, 0, "{}", printed.stderr);
-    let lock = org
-        .create_policy()
-        .name("fleet-bedrock-logging-lock")
-        .description("Only fleet changes Bedrock invocation logging")
-        .r#type(PolicyType::ServiceControlPolicy)
-        .content(printed.stdout.trim())
-        .send()
-        .await
-        .unwrap();
-    org.attach_policy()
-        .policy_id(
-            lock.policy()
-                .unwrap()
-                .policy_summary()
-                .unwrap()
-                .id()
-                .unwrap(),
-        )
-        .target_id(&ou)
-        .send()
-        .await
-        .unwrap();
+    support::attach_scp(
+        &org,
+        "fleet-bedrock-logging-lock",
+        printed.stdout.trim(),
+        &ou,
+    )
+    .await;
     let run = audit();
     assert!(
         !run.stderr.contains("no service control policy attached"),

@@ -290,3 +290,70 @@ fn cloud_watch_config(what: &str, json: &Value) -> CloudWatchConfig {
         .build()
         .unwrap_or_else(|e| panic!("{what} {json}: {e}"))
 }
+
+/// On moto's Organizations, as the caller (who becomes its management
+/// account): a new organization with one OU named `ou_name` under the root.
+/// Returns the client, the root id and the OU id.
+pub async fn organization_with_ou(
+    endpoint: &str,
+    ou_name: &str,
+) -> (aws_sdk_organizations::Client, String, String) {
+    use aws_sdk_organizations::types::OrganizationFeatureSet;
+    let org = aws_sdk_organizations::Client::new(
+        &sdk_config(endpoint, CALLER_ACCOUNT, "us-east-1").await,
+    );
+    org.create_organization()
+        .feature_set(OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_owned();
+    let ou = org
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name(ou_name)
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    (org, root, ou)
+}
+
+/// Creates a service control policy `name` with `content` and attaches it
+/// to `target` (an OU, account or root id); returns the policy's id.
+pub async fn attach_scp(
+    org: &aws_sdk_organizations::Client,
+    name: &str,
+    content: &str,
+    target: &str,
+) -> String {
+    let created = org
+        .create_policy()
+        .name(name)
+        .description(format!("{name}, created by a fleet test"))
+        .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+        .content(content)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreatePolicy {name}: {}", DisplayErrorContext(&e)));
+    let id = created
+        .policy()
+        .and_then(|p| p.policy_summary())
+        .and_then(|s| s.id())
+        .unwrap()
+        .to_owned();
+    org.attach_policy()
+        .policy_id(&id)
+        .target_id(target)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("AttachPolicy {name}: {}", DisplayErrorContext(&e)));
+    id
+}

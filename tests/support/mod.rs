@@ -37,8 +37,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use aws::{
-    CALLER_ACCOUNT, IntoLoggingConfig, TEST_ROLE_NAME, bedrock, credentials, delete_config,
-    get_config, logging_config_from_json, put_config, sdk_config, sts,
+    CALLER_ACCOUNT, IntoLoggingConfig, TEST_ROLE_NAME, attach_scp, bedrock, credentials,
+    delete_config, get_config, logging_config_from_json, organization_with_ou, put_config,
+    sdk_config, sts,
 };
 pub use provision::{MOTO_REQUIREMENT, venv_dir};
 pub use server::{Moto, moto, servers_started};
