@@ -524,3 +524,16 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub validate_destinations: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks of the definition (duplicate flags,
+    /// bad defaults, conflicting names), which it otherwise runs only when
+    /// a command is parsed.
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}
