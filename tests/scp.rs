@@ -104,7 +104,7 @@ async fn the_lock_denies_everyone_but_fleet_and_organizations_accepts_it() {
     // Organizations takes it and attaches it to an OU.
     let endpoint = support::moto().endpoint();
     let (org, _, ou) = support::organization_with_ou(&endpoint, "workloads").await;
-    let policy_id = support::attach_scp(&org, "fleet-bedrock-logging-lock", &text, &ou).await;
+    let policy_id = support::attach_scp(&org, "fleet-bedrock-logging-lock", text, &ou).await;
     let attached = org
         .list_policies_for_target()
         .target_id(&ou)
