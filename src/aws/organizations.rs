@@ -19,6 +19,9 @@ use crate::fleet::{Account, AccountId, Region};
 pub struct Discoverer<'a> {
     aws: &'a Aws,
     organizations: aws_sdk_organizations::Client,
+    /// Policy documents by id, read once however many accounts inherit
+    /// them (the lock check).
+    policy_texts: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl Aws {
@@ -31,6 +34,7 @@ impl Aws {
         Discoverer {
             aws: self,
             organizations: aws_sdk_organizations::Client::from_conf(config),
+            policy_texts: Default::default(),
         }
     }
 
@@ -148,21 +152,10 @@ impl Discoverer<'_> {
         while let Some(page) = pages.next().await {
             for summary in page.map_err(api_error)?.policies() {
                 let Some(id) = summary.id() else { continue };
-                let described = self
-                    .organizations
-                    .describe_policy()
-                    .policy_id(id)
-                    .send()
-                    .await
-                    .map_err(api_error)?;
                 out.push(PolicyInEffect {
                     name: summary.name().unwrap_or(id).to_owned(),
                     target: target.to_owned(),
-                    content: described
-                        .policy()
-                        .and_then(|p| p.content())
-                        .unwrap_or_default()
-                        .to_owned(),
+                    content: self.policy_text(id).await?,
                 });
             }
         }
@@ -170,21 +163,47 @@ impl Discoverer<'_> {
     }
 }
 
+impl Discoverer<'_> {
+    /// A policy's document, described once per run.
+    async fn policy_text(&self, id: &str) -> Result<String, ApiError> {
+        if let Some(text) = self.policy_texts.lock().await.get(id) {
+            return Ok(text.clone());
+        }
+        let described = self
+            .organizations
+            .describe_policy()
+            .policy_id(id)
+            .send()
+            .await
+            .map_err(api_error)?;
+        let text = described
+            .policy()
+            .and_then(|p| p.content())
+            .unwrap_or_default()
+            .to_owned();
+        self.policy_texts
+            .lock()
+            .await
+            .insert(id.to_owned(), text.clone());
+        Ok(text)
+    }
+}
+
 impl LockApi for Discoverer<'_> {
-    async fn policies_in_effect(&self, account: &AccountId) -> Result<PolicyView, ApiError> {
+    async fn management_account(&self) -> Result<Option<String>, ApiError> {
         let organization = self
             .organizations
             .describe_organization()
             .send()
             .await
             .map_err(api_error)?;
-        if organization
+        Ok(organization
             .organization()
             .and_then(|o| o.master_account_id())
-            == Some(account.as_str())
-        {
-            return Ok(PolicyView::Management);
-        }
+            .map(str::to_owned))
+    }
+
+    async fn policies_in_effect(&self, account: &AccountId) -> Result<PolicyView, ApiError> {
         // The account, then each parent up to the root: SCPs are inherited.
         let mut policies = Vec::new();
         let mut target = account.to_string();

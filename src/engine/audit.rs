@@ -742,11 +742,8 @@ impl AuditReport {
                 Status::NotEnabled => counts.not_enabled += 1,
             }
             counts.destination_drift += audit.destination_drift.len();
-            if let Some(usage) = &audit.usage {
-                let unlogged = matches!(audit.status, Status::Unlogged | Status::Missing);
-                counts.in_use += usize::from(unlogged && usage.in_use());
-                counts.idle += usize::from(audit.status == Status::Unlogged && usage.idle());
-            }
+            counts.in_use += usize::from(audit.in_use_unlogged());
+            counts.idle += usize::from(audit.severity() == Some(Severity::Info));
             for warning in &audit.warnings {
                 match warning.kind {
                     WarningKind::ForeignDestination => counts.foreign_destination += 1,

@@ -42,6 +42,10 @@ pub enum PolicyView {
 
 /// The Organizations reads the check makes, with the caller's credentials.
 pub trait LockApi: Sync {
+    /// The organization's management account id (`DescribeOrganization`).
+    fn management_account(&self) -> impl Future<Output = Result<Option<String>, ApiError>> + Send;
+
+    /// Every SCP attached to a member account, its OUs and the root.
     fn policies_in_effect(
         &self,
         account: &AccountId,
@@ -145,18 +149,32 @@ pub fn lock_state(view: Result<PolicyView, ApiError>) -> LockState {
     }
 }
 
-/// Checks every account, at most `concurrency` at a time, in the order given.
+/// Checks every account, at most `concurrency` at a time, in the order
+/// given: the organization is described once, then each member account's
+/// policies are read.
 pub async fn check_locks<A: LockApi>(
     api: &A,
     accounts: &[AccountId],
     concurrency: usize,
 ) -> Vec<(AccountId, LockState)> {
+    let management = match api.management_account().await {
+        Ok(management) => management,
+        Err(err) => {
+            return accounts
+                .iter()
+                .map(|a| (a.clone(), LockState::CannotTell(err.clone())))
+                .collect();
+        }
+    };
+    let management = &management;
     stream::iter(accounts)
         .map(|account| async move {
-            (
-                account.clone(),
-                lock_state(api.policies_in_effect(account).await),
-            )
+            let view = if management.as_deref() == Some(account.as_str()) {
+                Ok(PolicyView::Management)
+            } else {
+                api.policies_in_effect(account).await
+            };
+            (account.clone(), lock_state(view))
         })
         .buffered(concurrency.max(1))
         .collect()

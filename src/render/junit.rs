@@ -41,11 +41,9 @@ fn outcome(audit: &TargetAudit, strict: bool) -> Outcome {
             }
         }
         (Ok(_), Status::Compliant) => Outcome::Passed,
-        // An unlogged region nobody uses is informational: it fails only
-        // with --strict, as it fails the audit.
-        (Ok(_), Status::Unlogged) if !strict && audit.usage.as_ref().is_some_and(|u| u.idle()) => {
-            Outcome::Passed
-        }
+        // A target whose worst finding does not fail the audit (an idle
+        // unlogged region without --strict) passes, as the audit does.
+        (Ok(_), _) if audit.severity().is_some_and(|s| !s.fails(strict)) => Outcome::Passed,
         (Ok(_), status) => Outcome::Failed {
             kind: status.as_str().to_owned(),
             message: match &audit.attribution {
