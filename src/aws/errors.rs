@@ -62,6 +62,18 @@ where
             "no answer within the operation timeout (--operation-timeout)",
         ),
         SdkError::DispatchFailure(failure) => dispatch_error(failure.as_connector_error(), &err),
+        // A client error whose body is not this service's protocol comes,
+        // like one without an error code, from an endpoint that does not
+        // implement the service.
+        SdkError::ResponseError(context) if context.raw().status().is_client_error() => {
+            ApiError::new(
+                NOT_SERVED,
+                format!(
+                    "the endpoint answered HTTP {} in a form this AWS service never uses: it does not serve this AWS service",
+                    context.raw().status().as_u16()
+                ),
+            )
+        }
         SdkError::ResponseError(_) => ApiError::new(
             "ResponseError",
             format!("the answer could not be read: {}", innermost(&err)),
