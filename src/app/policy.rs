@@ -63,11 +63,7 @@ fn add_managed(
 
 /// `fleet policy --scp`: the lock, compact (SCPs count whitespace).
 fn print_scp(ui: &Ui, fleet: &Fleet, break_glass: Option<&str>) -> Result<Exit> {
-    let scope = PolicyScope {
-        partition: "{partition}",
-        account: "{account_id}",
-        region: "{region}",
-    };
+    let scope = PolicyScope::PLACEHOLDERS;
     let mut managed = ManagedArns::default();
     for profile in &fleet.profiles {
         if let Some(config) = &profile.template {
@@ -161,14 +157,7 @@ pub(super) fn policy(ui: &Ui, config: &str, args: PolicyArgs) -> Result<Exit> {
                     },
                 )
             }
-            None => (
-                template.clone(),
-                PolicyScope {
-                    partition: "{partition}",
-                    account: "{account_id}",
-                    region: "{region}",
-                },
-            ),
+            None => (template.clone(), PolicyScope::PLACEHOLDERS),
         };
         let role_per_region = template
             .cloudwatch_config

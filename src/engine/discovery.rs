@@ -19,7 +19,8 @@ use serde::Serialize;
 
 use super::ApiError;
 use crate::fleet::Managed;
-use crate::fleet::discovery::{Assignment, RegionRule, Regions, UnitEntry, usable_account_name};
+use crate::fleet::discovery::{Assignment, RegionRule, Regions, UnitEntry};
+use crate::fleet::names::{BadAccountName, check_account_name};
 use crate::fleet::{Account, AccountId, BEDROCK_REGIONS, Fleet, Region, Target};
 
 /// An account as AWS Organizations lists it.
@@ -189,7 +190,24 @@ pub struct Excluded {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unnamed {
     pub account: OrgAccount,
-    pub reason: &'static str,
+    pub reason: UnnamedReason,
+}
+
+/// Why an Organizations name does not name an account's targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnnamedReason {
+    Bad(BadAccountName),
+    /// Another account of the run has the same name.
+    Taken,
+}
+
+impl fmt::Display for UnnamedReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnnamedReason::Bad(why) => why.fmt(f),
+            UnnamedReason::Taken => f.write_str("another account of the fleet has the same name"),
+        }
+    }
 }
 
 /// An account (or one of its targets, when `region` is set) that could not
@@ -380,16 +398,16 @@ pub async fn resolve<A: DiscoveryApi>(
     let mut discovered: Vec<(Arc<Account>, &UnitEntry)> = Vec::new();
     for claim in &claims {
         let org = &claim.account;
-        let name = if !usable_account_name(&org.name, &org.id) {
+        let name = if let Err(why) = check_account_name(&org.name, &org.id) {
             resolution.unnamed.push(Unnamed {
                 account: org.clone(),
-                reason: "it has a space, '/', '{' or '}', or looks like another account id",
+                reason: UnnamedReason::Bad(why),
             });
             None
         } else if counts[org.name.as_str()] > 1 || taken.contains(&org.name) {
             resolution.unnamed.push(Unnamed {
                 account: org.clone(),
-                reason: "another account of the fleet has the same name",
+                reason: UnnamedReason::Taken,
             });
             None
         } else {

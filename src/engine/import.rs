@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::plan::{TargetPlan, plan_targets};
 use super::{ApiError, LoggingApi, Progress};
-use crate::fleet::{Account, AccountId, Placeholders, Region, Target};
+use crate::fleet::names;
+use crate::fleet::{Account, AccountId, OwnValues, Placeholders, Region, Target};
 use crate::logging::{CloudWatchConfig, LoggingConfig, S3Config};
 
 /// Why the command line of an import is wrong.
@@ -41,11 +42,7 @@ pub fn parse_account(text: &str) -> Result<Account, ImportInputError> {
     };
     let id = AccountId::parse(id).ok_or_else(|| ImportInputError::AccountId(text.to_owned()))?;
     if let Some(name) = name {
-        let bad = name.is_empty()
-            || name.contains(['/', '{', '}', '=', '"', '\\'])
-            || name.chars().any(|c| c.is_whitespace() || c.is_control())
-            || (AccountId::parse(name).is_some() && name != id.as_str());
-        if bad {
+        if names::check_account_name(name, &id).is_err() {
             return Err(ImportInputError::AccountName(
                 text.to_owned(),
                 name.to_owned(),
@@ -99,9 +96,7 @@ impl ImportRequest {
             checked.push(region);
         }
         if let Some(name) = &role_name
-            && (name.is_empty()
-                || name.contains(['/', ':', '"', '\\'])
-                || name.chars().any(char::is_whitespace))
+            && !names::is_role_name(name)
         {
             return Err(ImportInputError::RoleName(name.clone()));
         }
@@ -124,7 +119,7 @@ impl ImportRequest {
         for account in &self.accounts {
             let role_arn = match &self.role_name {
                 Some(role) if &account.id != caller => {
-                    Some(format!("arn:{partition}:iam::{}:role/{role}", account.id))
+                    Some(names::role_arn(partition, &account.id, role))
                 }
                 _ => None,
             };
@@ -231,16 +226,11 @@ pub fn templated(config: &LoggingConfig, target: &Target) -> Result<LoggingConfi
         region: target.region.as_str(),
         partition: target.region.partition(),
     };
-    let mut needles = vec![
-        (account.id.as_str(), "{account_id}"),
-        (target.region.as_str(), "{region}"),
-    ];
-    if let Some(name) = &account.name {
-        needles.push((name.as_str(), "{account_name}"));
-    }
-    // Longest first, so a name inside a region (or the reverse) never
-    // splits the longer word.
-    needles.sort_by_key(|(needle, _)| std::cmp::Reverse(needle.len()));
+    let own = OwnValues {
+        account_id: account.id.as_str(),
+        account_name: account.name.as_deref(),
+        region: Some(target.region.as_str()),
+    };
     let template = |key: &'static str, value: &str| -> Result<String, ImportError> {
         if value.contains(['{', '}']) {
             return Err(ImportError::Unrepresentable {
@@ -249,7 +239,7 @@ pub fn templated(config: &LoggingConfig, target: &Target) -> Result<LoggingConfi
                 value: value.to_owned(),
             });
         }
-        let templated = replace_words(value, &needles);
+        let templated = own.templated(value);
         // The file must expand back to exactly what is live.
         Ok(if vars.expand(&templated) == value {
             templated
@@ -300,31 +290,6 @@ pub fn templated(config: &LoggingConfig, target: &Target) -> Result<LoggingConfi
 /// Replaces, in one pass, each needle where it stands as a whole word (not
 /// next to a letter or digit), so what a replacement inserts is never
 /// matched again.
-fn replace_words(text: &str, needles: &[(&str, &str)]) -> String {
-    let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    'scan: while at < text.len() {
-        let before = text[..at].chars().next_back();
-        if boundary(before) {
-            for (needle, placeholder) in needles {
-                if !needle.is_empty()
-                    && text[at..].starts_with(needle)
-                    && boundary(text[at + needle.len()..].chars().next())
-                {
-                    out.push_str(placeholder);
-                    at += needle.len();
-                    continue 'scan;
-                }
-            }
-        }
-        let c = text[at..].chars().next().expect("at is a char boundary");
-        out.push(c);
-        at += c.len_utf8();
-    }
-    out
-}
-
 /// A profile name that says what the configuration logs to.
 fn base_name(config: &LoggingConfig) -> &'static str {
     match (&config.s3_config, &config.cloudwatch_config) {

@@ -15,6 +15,15 @@ pub struct PolicyScope<'a> {
     pub region: &'a str,
 }
 
+impl PolicyScope<'static> {
+    /// Every account and region of a profile: its placeholders as written.
+    pub const PLACEHOLDERS: PolicyScope<'static> = PolicyScope {
+        partition: crate::fleet::Placeholders::LITERAL.partition,
+        account: crate::fleet::Placeholders::LITERAL.account_id,
+        region: crate::fleet::Placeholders::LITERAL.region,
+    };
+}
+
 /// One named document.
 pub struct Document {
     pub title: String,

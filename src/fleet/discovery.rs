@@ -138,7 +138,7 @@ impl UnitEntry {
             Regions::Listed(regions) => regions.first().map_or("aws", Region::partition),
             Regions::Enabled => "aws",
         };
-        format!("arn:{partition}:iam::{account}:role/{}", self.role_name)
+        super::names::role_arn(partition, account, &self.role_name)
     }
 
     /// Why two entries cannot both manage one account, or `None` when they
@@ -275,15 +275,6 @@ impl Discovery {
                 .join("; ")),
         }
     }
-}
-
-/// Whether a name read from AWS Organizations can name targets
-/// (`NAME/REGION`), by the rules `validate` applies to `name`.
-pub fn usable_account_name(name: &str, id: &AccountId) -> bool {
-    !(name.is_empty()
-        || name.contains(['/', '{', '}'])
-        || name.chars().any(char::is_whitespace)
-        || AccountId::parse(name).is_some_and(|other| &other != id))
 }
 
 /// Regions as a key says them, before the checker knows which account
@@ -529,7 +520,7 @@ impl Checker<'_> {
 
         let role_name = match (&unit.role_name, fleet_role) {
             (Some(name), _) => {
-                if name.get_ref().is_empty() || name.get_ref().contains(['/', ':']) {
+                if !super::names::is_role_name(name.get_ref()) {
                     self.error(name.span(), "role_name must be a plain IAM role name")
                         .help("give only the name, e.g. role_name = \"BedrockLoggingAdmin\"");
                 }
@@ -590,17 +581,6 @@ mod tests {
         assert!(is_root_id("r-ab12"));
         assert!(!is_root_id("r-ab1"));
         assert!(!is_root_id("ou-ab12-34cd56ef"));
-    }
-
-    #[test]
-    fn names_from_organizations_must_work_as_target_names() {
-        let id = AccountId::parse("111111111111").unwrap();
-        assert!(usable_account_name("prod-eu", &id));
-        assert!(usable_account_name("111111111111", &id));
-        assert!(!usable_account_name("Prod Workloads", &id));
-        assert!(!usable_account_name("a/b", &id));
-        assert!(!usable_account_name("222222222222", &id));
-        assert!(!usable_account_name("", &id));
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod diagnostic;
 pub mod discovery;
 mod keys;
 mod model;
+pub mod names;
 mod placeholder;
 mod raw;
 mod region;
@@ -21,7 +22,7 @@ pub use model::{
     Account, AccountId, BucketOptions, Fleet, LogGroupOptions, Managed, Profile, RETENTION_DAYS,
     Settings, Target, TargetId,
 };
-pub use placeholder::{Placeholders, is_role_arn};
+pub use placeholder::{OwnValues, Placeholders, is_role_arn};
 pub use region::{BEDROCK_REGIONS, Region};
 
 use crate::logging::{CloudWatchConfig, LoggingConfig, S3Config};
@@ -233,7 +234,7 @@ impl<'f> Checker<'f> {
             self.fleet_regions_invalid &= default_regions.is_none();
             role_name = fleet.role_name;
             if let Some(name) = &role_name
-                && (name.get_ref().is_empty() || name.get_ref().contains(['/', ':']))
+                && !names::is_role_name(name.get_ref())
             {
                 self.error(name.span(), "role_name must be a plain IAM role name")
                     .help("give only the name, e.g. role_name = \"BedrockLoggingAdmin\"; use an account's role_arn for a full ARN");
@@ -259,12 +260,7 @@ impl<'f> Checker<'f> {
         let mut reported_templates: HashSet<Range<usize>> = HashSet::new();
         for (name, profile) in raw.profiles {
             let template = self.profile(&name, profile);
-            let unexpanded = Placeholders {
-                account_id: "{account_id}",
-                account_name: "{account_name}",
-                region: "{region}",
-                partition: "{partition}",
-            };
+            let unexpanded = Placeholders::LITERAL;
             for text in self.template_strings(&template) {
                 if placeholder::check(text.get_ref()).is_err() {
                     reported_templates.insert(text.span());
@@ -729,18 +725,25 @@ impl<'f> Checker<'f> {
         }
         if let Some(name) = &account.name {
             let text = name.get_ref();
-            if text.is_empty()
-                || text.contains(['/', '{', '}'])
-                || text.chars().any(char::is_whitespace)
-            {
-                self.error(name.span(), format!("`{text}` cannot be an account name"))
-                    .help("names appear in targets as NAME/REGION: use letters, digits, '-', '_' or '.'");
-            } else if AccountId::parse(text).is_some() && text != account.id.get_ref() {
-                self.error(
-                    name.span(),
-                    "an account name must not look like another account's id",
-                )
-                .help("targets are written NAME/REGION, so this name would be ambiguous");
+            // The id itself may be invalid (reported above): a name is
+            // then only checked for its characters.
+            let own = id
+                .clone()
+                .unwrap_or_else(|| AccountId::parse("000000000000").expect("12 digits"));
+            match names::check_account_name(text, &own) {
+                Ok(()) => {}
+                Err(names::BadAccountName::Characters) => {
+                    self.error(name.span(), format!("`{text}` cannot be an account name"))
+                        .help("names appear in targets as NAME/REGION: use letters, digits, '-', '_' or '.'");
+                }
+                Err(names::BadAccountName::OtherAccountsId) if id.is_some() => {
+                    self.error(
+                        name.span(),
+                        "an account name must not look like another account's id",
+                    )
+                    .help("targets are written NAME/REGION, so this name would be ambiguous");
+                }
+                Err(names::BadAccountName::OtherAccountsId) => {}
             }
             if let Some(first) = seen_names.get(text) {
                 let (line, _) = file.line_col(first.start);
@@ -792,11 +795,8 @@ impl<'f> Checker<'f> {
             }
             (None, Some(name)) => {
                 let partition = regions.first().map_or("aws", |r| r.get_ref().partition());
-                Some(format!(
-                    "arn:{partition}:iam::{}:role/{}",
-                    account.id.get_ref(),
-                    name.get_ref()
-                ))
+                id.as_ref()
+                    .map(|id| names::role_arn(partition, id, name.get_ref()))
             }
             (None, None) => {
                 if let Some(first) = roleless.clone() {

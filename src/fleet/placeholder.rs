@@ -11,6 +11,69 @@ pub struct Placeholders<'a> {
 
 use crate::logging::{CloudWatchConfig, LoggingConfig, S3Config};
 
+impl Placeholders<'static> {
+    /// The placeholders themselves: "expanding" with these leaves a
+    /// template as written.
+    pub const LITERAL: Placeholders<'static> = Placeholders {
+        account_id: "{account_id}",
+        account_name: "{account_name}",
+        region: "{region}",
+        partition: "{partition}",
+    };
+}
+
+/// One target's own values, to turn back into placeholders.
+#[derive(Clone, Copy, Debug)]
+pub struct OwnValues<'a> {
+    pub account_id: &'a str,
+    /// `None` for an account without a name (its id names its targets).
+    pub account_name: Option<&'a str>,
+    /// `None` for a value that is not regional (an IAM role).
+    pub region: Option<&'a str>,
+}
+
+impl OwnValues<'_> {
+    /// `text` with the target's account id, region and account name turned
+    /// back into `{account_id}`, `{region}` and `{account_name}`: whole words
+    /// only (an ASCII letter or digit on either side is not a boundary), the
+    /// longest value first, so a name inside a region (or the reverse) never
+    /// splits the longer word. `import` and the plan's grouping of identical
+    /// changes both use it, so they agree on what a template is.
+    pub fn templated(&self, text: &str) -> String {
+        let mut needles: Vec<(&str, &str)> = vec![(self.account_id, "{account_id}")];
+        if let Some(region) = self.region {
+            needles.push((region, "{region}"));
+        }
+        if let Some(name) = self.account_name
+            && name != self.account_id
+        {
+            needles.push((name, "{account_name}"));
+        }
+        needles.sort_by_key(|(needle, _)| std::cmp::Reverse(needle.len()));
+        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        'scan: while at < text.len() {
+            if boundary(text[..at].chars().next_back()) {
+                for (needle, placeholder) in &needles {
+                    if !needle.is_empty()
+                        && text[at..].starts_with(needle)
+                        && boundary(text[at + needle.len()..].chars().next())
+                    {
+                        out.push_str(placeholder);
+                        at += needle.len();
+                        continue 'scan;
+                    }
+                }
+            }
+            let c = text[at..].chars().next().expect("at is a char boundary");
+            out.push(c);
+            at += c.len_utf8();
+        }
+        out
+    }
+}
+
 const NAMES: [&str; 4] = ["account_id", "account_name", "region", "partition"];
 
 /// Finds the first `{…}` that is not a known placeholder.
@@ -100,6 +163,35 @@ pub fn is_role_arn(arn: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_values_are_turned_back_into_placeholders_as_whole_words() {
+        let own = OwnValues {
+            account_id: "111111111111",
+            account_name: Some("prod"),
+            region: Some("us-east-1"),
+        };
+        assert_eq!(
+            own.templated("logs-prod-1 production"),
+            "logs-{account_name}-1 production"
+        );
+        assert_eq!(
+            own.templated("/aws/bedrock/prod"),
+            "/aws/bedrock/{account_name}"
+        );
+        assert_eq!(
+            own.templated("arn:aws:iam::111111111111:role/x 1111111111112"),
+            "arn:aws:iam::{account_id}:role/x 1111111111112"
+        );
+        assert_eq!(own.templated("us-east-1x us-east-1"), "us-east-1x {region}");
+        // A name that is also the id is the id.
+        let unnamed = OwnValues {
+            account_id: "111111111111",
+            account_name: Some("111111111111"),
+            region: None,
+        };
+        assert_eq!(unnamed.templated("a-111111111111"), "a-{account_id}");
+    }
 
     #[test]
     fn role_arn_pattern() {

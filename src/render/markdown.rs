@@ -10,7 +10,7 @@ use crate::engine::saved::Shard;
 use crate::engine::{
     Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, TargetPlan, unified_diff,
 };
-use crate::fleet::Target;
+use crate::fleet::{OwnValues, Target};
 
 /// GitHub rejects comments longer than 65,536 characters.
 pub const COMMENT_LIMIT: usize = 65_536;
@@ -44,29 +44,6 @@ struct Group<'p> {
     targets: Vec<&'p Target>,
 }
 
-/// Replaces `word` in `text` where it is not part of a longer word.
-fn replace_word(text: &str, word: &str, with: &str) -> String {
-    if word.is_empty() {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(word) {
-        let before = rest[..at].chars().next_back();
-        let after = rest[at + word.len()..].chars().next();
-        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
-        out.push_str(&rest[..at]);
-        out.push_str(if boundary(before) && boundary(after) {
-            with
-        } else {
-            word
-        });
-        rest = &rest[at + word.len()..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The diff of one target with its own ids turned into placeholders.
 fn templated_diff(plan: &TargetPlan) -> String {
     let Ok(live) = &plan.live else {
@@ -74,11 +51,16 @@ fn templated_diff(plan: &TargetPlan) -> String {
     };
     let target = &plan.target;
     let diff = unified_diff(live.as_ref(), target.desired.as_ref(), "live", "desired");
-    let mut diff = diff.replace(target.account.id.as_str(), "{account_id}");
-    if let Some(name) = &target.account.name {
-        diff = replace_word(&diff, name, "{account_name}");
+    own_values(target).templated(&diff)
+}
+
+/// A target's own values, to group identical changes of many targets.
+fn own_values(target: &Target) -> OwnValues<'_> {
+    OwnValues {
+        account_id: target.account.id.as_str(),
+        account_name: target.account.name.as_deref(),
+        region: Some(target.region.as_str()),
     }
-    replace_word(&diff, target.region.as_str(), "{region}")
 }
 
 fn groups(plan: &Plan) -> Vec<Group<'_>> {
@@ -119,13 +101,7 @@ fn weakening_section(out: &mut String, plan: &Plan, cap: usize) {
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (target, losses) in &weakening {
         let t = &target.target;
-        let mut text = losses
-            .join("; ")
-            .replace(t.account.id.as_str(), "{account_id}");
-        if let Some(name) = &t.account.name {
-            text = replace_word(&text, name, "{account_name}");
-        }
-        text = replace_word(&text, t.region.as_str(), "{region}");
+        let text = own_values(t).templated(&losses.join("; "));
         groups.entry(text).or_default().push(t.id().to_string());
     }
     let _ = writeln!(
@@ -191,10 +167,12 @@ fn destination_section(out: &mut String, plan: &Plan, cap: usize) {
                 (account_id.as_str(), None)
             }
         };
-        let mut templated = text.replace(account, "{account_id}");
-        if let Some(region) = region {
-            templated = replace_word(&templated, region, "{region}");
+        let templated = OwnValues {
+            account_id: account,
+            account_name: None,
+            region,
         }
+        .templated(&text);
         groups
             .entry((rank, templated))
             .or_default()
@@ -562,17 +540,58 @@ pub fn append_step_summary(markdown: &str) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::sync::Arc;
 
+    use super::*;
+    use crate::fleet::{Account, AccountId, Region};
+    use crate::logging::{CloudWatchConfig, LoggingConfig, S3Config};
+
+    /// The plan groups targets by their diff with their own values turned
+    /// into placeholders; `import` writes a profile the same way. For one
+    /// configuration the two must agree, or the PR comment would group
+    /// targets that `import` gives different profiles (or the reverse).
     #[test]
-    fn words_are_replaced_only_whole() {
+    fn the_plan_groups_by_the_templates_import_writes() {
+        let target = Target {
+            account: Arc::new(Account {
+                id: AccountId::parse("111111111111").unwrap(),
+                name: Some("prod".into()),
+                role_arn: None,
+            }),
+            region: Region::parse("us-east-1").unwrap(),
+            profile: Arc::from("p"),
+            desired: Some(LoggingConfig {
+                s3_config: Some(S3Config::new(
+                    "logs-111111111111-us-east-1-prod",
+                    Some("production/prod/us-east-1x/1111111111112".into()),
+                )),
+                cloudwatch_config: Some(CloudWatchConfig {
+                    log_group_name: "/aws/bedrock/prod-us-east-1".into(),
+                    role_arn: "arn:aws:iam::111111111111:role/prod".into(),
+                    large_data_delivery_s3_config: None,
+                }),
+                text_data_delivery_enabled: Some(true),
+                image_data_delivery_enabled: Some(true),
+                embedding_data_delivery_enabled: Some(false),
+                video_data_delivery_enabled: Some(true),
+                audio_data_delivery_enabled: Some(true),
+            }),
+            managed: Default::default(),
+        };
+        let plan = TargetPlan {
+            target: target.clone(),
+            live: Ok(None),
+            preflight: Vec::new(),
+        };
+        let imported =
+            crate::engine::import::templated(target.desired.as_ref().unwrap(), &target).unwrap();
         assert_eq!(
-            replace_word("logs-prod-1 production", "prod", "{n}"),
-            "logs-{n}-1 production"
+            templated_diff(&plan),
+            unified_diff(None, Some(&imported), "live", "desired")
         );
-        assert_eq!(
-            replace_word("/aws/bedrock/prod", "prod", "{n}"),
-            "/aws/bedrock/{n}"
+        assert!(templated_diff(&plan).contains("logs-{account_id}-{region}-{account_name}"));
+        assert!(
+            templated_diff(&plan).contains("production/{account_name}/us-east-1x/1111111111112")
         );
     }
 }

@@ -263,7 +263,7 @@ struct ExcludedJson<'a> {
 struct UnnamedJson<'a> {
     account_id: &'a str,
     name_in_organizations: &'a str,
-    reason: &'a str,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -339,7 +339,7 @@ pub fn json(out: &mut dyn Write, view: &TargetsView<'_>) -> io::Result<()> {
             .map(|u| UnnamedJson {
                 account_id: u.account.id.as_str(),
                 name_in_organizations: &u.account.name,
-                reason: u.reason,
+                reason: u.reason.to_string(),
             })
             .collect(),
         unresolved: resolution
