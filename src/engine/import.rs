@@ -41,13 +41,13 @@ pub fn parse_account(text: &str) -> Result<Account, ImportInputError> {
         None => (text.trim(), None),
     };
     let id = AccountId::parse(id).ok_or_else(|| ImportInputError::AccountId(text.to_owned()))?;
-    if let Some(name) = name {
-        if names::check_account_name(name, &id).is_err() {
-            return Err(ImportInputError::AccountName(
-                text.to_owned(),
-                name.to_owned(),
-            ));
-        }
+    if let Some(name) = name
+        && names::check_account_name(name, &id).is_err()
+    {
+        return Err(ImportInputError::AccountName(
+            text.to_owned(),
+            name.to_owned(),
+        ));
     }
     Ok(Account {
         id,
