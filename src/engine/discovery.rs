@@ -529,7 +529,7 @@ fn add_targets(
     };
     for region in regions {
         let profile = assignment.profile_for(&region);
-        match fleet.discovery.desired(profile, account, &region) {
+        match fleet.desired(profile, account, &region) {
             Ok(desired) => {
                 let (desired, managed) = match desired {
                     Some((config, managed)) => (Some(config), managed),
@@ -543,10 +543,10 @@ fn add_targets(
                     managed,
                 })
             }
-            Err(message) => resolution.unresolved.push(Unresolved {
+            Err(invalid) => resolution.unresolved.push(Unresolved {
                 account: account.clone(),
                 region: Some(region),
-                error: ApiError::new("InvalidProfile", message),
+                error: ApiError::new("InvalidProfile", invalid.to_string()),
             }),
         }
     }

@@ -9,7 +9,7 @@
 //! [`Discovery::desired`], which applies exactly the checks `validate`
 //! applies to listed accounts.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -17,11 +17,9 @@ use std::sync::Arc;
 use globset::{GlobBuilder, GlobMatcher};
 use toml::Spanned;
 
-use super::Managed;
 use super::raw::{RawRegions, RawUnit};
-use super::{Checker, Placeholders, Problem, ProfileTemplate, SourceFile};
+use super::{Checker, Problem, ProfileSpec};
 use crate::fleet::{Account, AccountId, Region};
-use crate::logging::LoggingConfig;
 
 /// The key whose value decided an account's regions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -199,23 +197,6 @@ pub struct EnabledAccount {
     pub assignment: Assignment,
 }
 
-/// Profiles as declared, kept to expand them for accounts found at run time.
-pub(super) struct Profiles {
-    pub(super) file: SourceFile,
-    pub(super) templates: HashMap<String, ProfileTemplate>,
-}
-
-impl fmt::Debug for Profiles {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut names: Vec<&String> = self.templates.keys().collect();
-        names.sort();
-        f.debug_struct("Profiles")
-            .field("file", &self.file.name)
-            .field("templates", &names)
-            .finish()
-    }
-}
-
 /// What a fleet file leaves to AWS to resolve.
 #[derive(Debug, Default)]
 pub struct Discovery {
@@ -223,57 +204,12 @@ pub struct Discovery {
     pub enabled_accounts: Vec<EnabledAccount>,
     /// Every `[[accounts]]` entry, by account id.
     pub explicit: HashMap<AccountId, ExplicitEntry>,
-    pub(super) profiles: Option<Profiles>,
 }
 
 impl Discovery {
     /// Whether any target depends on AWS Organizations or the Account API.
     pub fn is_needed(&self) -> bool {
         !self.units.is_empty() || !self.enabled_accounts.is_empty()
-    }
-
-    /// The configuration a profile asks for in one account × region, with
-    /// placeholders expanded and checked as `validate` checks listed
-    /// accounts; `Ok(None)` for a profile with `enabled = false`. The error
-    /// names the profile value at `file:line:col`.
-    pub fn desired(
-        &self,
-        profile: &str,
-        account: &Account,
-        region: &Region,
-    ) -> Result<Option<(LoggingConfig, Managed)>, String> {
-        let profiles = self
-            .profiles
-            .as_ref()
-            .ok_or_else(|| "no profiles were loaded".to_owned())?;
-        let template = profiles
-            .templates
-            .get(profile)
-            .ok_or_else(|| format!("profile `{profile}` does not exist"))?;
-        if !template.enabled {
-            return Ok(None);
-        }
-        let vars = Placeholders {
-            account_id: account.id.as_str(),
-            account_name: account.label(),
-            region: region.as_str(),
-            partition: region.partition(),
-        };
-        let mut checker = Checker {
-            file: &profiles.file,
-            problems: Vec::new(),
-            fleet_regions_invalid: false,
-            regionless_accounts: Vec::new(),
-        };
-        match checker.expand(template, &vars, &mut HashSet::new()) {
-            Some(config) => Ok(Some((config, super::managed_for(template, &vars)))),
-            None => Err(checker
-                .problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")),
-        }
     }
 }
 
@@ -360,7 +296,7 @@ impl Checker<'_> {
         raw: Option<&BTreeMap<Spanned<String>, Spanned<String>>>,
         spec: Option<&RegionSpec>,
         what: &str,
-        templates: &HashMap<String, ProfileTemplate>,
+        templates: &HashMap<String, ProfileSpec>,
     ) -> BTreeMap<Region, String> {
         let mut overrides = BTreeMap::new();
         for (region, profile) in raw.into_iter().flatten() {
@@ -400,7 +336,7 @@ impl Checker<'_> {
         raw: Vec<Spanned<RawUnit>>,
         default_regions: Option<&RegionSpec>,
         role_name: Option<&Spanned<String>>,
-        templates: &HashMap<String, ProfileTemplate>,
+        templates: &HashMap<String, ProfileSpec>,
     ) -> Vec<UnitEntry> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut units = Vec::new();
@@ -436,7 +372,7 @@ impl Checker<'_> {
         seen: &mut HashMap<String, usize>,
         default_regions: Option<&RegionSpec>,
         fleet_role: Option<&Spanned<String>>,
-        templates: &HashMap<String, ProfileTemplate>,
+        templates: &HashMap<String, ProfileSpec>,
     ) -> Option<UnitEntry> {
         let id = unit.id.get_ref();
         if !is_unit_id(id) && !is_root_id(id) {

@@ -7,6 +7,7 @@ mod keys;
 mod model;
 pub mod names;
 mod placeholder;
+mod profile;
 mod raw;
 mod region;
 
@@ -23,14 +24,15 @@ pub use model::{
     Settings, Target, TargetId,
 };
 pub use placeholder::{OwnValues, Placeholders, is_role_arn};
+pub use profile::{ExpandError, InvalidValue, ProfileSpec, Text, ValueProblem};
 pub use region::{BEDROCK_REGIONS, Region};
 
-use crate::logging::{CloudWatchConfig, LoggingConfig, S3Config};
+use crate::logging::LoggingConfig;
 use discovery::{
-    Assignment, Discovery, EnabledAccount, ExplicitEntry, Profiles, RegionKey, RegionRule,
-    RegionSpec, Regions,
+    Assignment, Discovery, EnabledAccount, ExplicitEntry, RegionKey, RegionRule, RegionSpec,
+    Regions,
 };
-use raw::{RawAccount, RawCloudWatch, RawFile, RawProfile, RawS3};
+use raw::{RawAccount, RawFile, RawProfile};
 
 /// A loaded fleet file and the warnings found in it.
 #[derive(Debug)]
@@ -158,33 +160,6 @@ struct Checker<'f> {
     regionless_accounts: Vec<Range<usize>>,
 }
 
-impl ProfileTemplate {
-    /// The configuration as written, placeholders and all.
-    fn unexpanded(&self) -> Option<LoggingConfig> {
-        let s3 = |raw: &Spanned<RawS3>| {
-            let raw = raw.get_ref();
-            S3Config::new(
-                raw.bucket_name.get_ref(),
-                raw.key_prefix.as_ref().map(|p| p.get_ref().clone()),
-            )
-        };
-        let [text, image, embedding, video, audio] = self.flags;
-        self.enabled.then(|| LoggingConfig {
-            text_data_delivery_enabled: Some(text),
-            image_data_delivery_enabled: Some(image),
-            embedding_data_delivery_enabled: Some(embedding),
-            video_data_delivery_enabled: Some(video),
-            audio_data_delivery_enabled: Some(audio),
-            s3_config: self.s3.as_ref().map(s3),
-            cloudwatch_config: self.cloudwatch.as_ref().map(|cw| CloudWatchConfig {
-                log_group_name: cw.log_group_name.get_ref().clone(),
-                role_arn: cw.role_arn.get_ref().clone(),
-                large_data_delivery_s3_config: cw.large_data_delivery_s3_config.as_ref().map(s3),
-            }),
-        })
-    }
-}
-
 /// A validated account and, per managed region, the profile it gets.
 struct ResolvedAccount {
     model: Account,
@@ -192,14 +167,6 @@ struct ResolvedAccount {
     regions: Vec<(Region, Spanned<String>)>,
     rule: RegionRule,
     overrides: BTreeMap<Region, String>,
-}
-
-/// A profile with its spans, expanded once per target.
-pub(crate) struct ProfileTemplate {
-    enabled: bool,
-    flags: [bool; 5],
-    s3: Option<Spanned<RawS3>>,
-    cloudwatch: Option<RawCloudWatch>,
 }
 
 impl<'f> Checker<'f> {
@@ -253,24 +220,24 @@ impl<'f> Checker<'f> {
             }
         }
 
-        let mut templates: HashMap<String, ProfileTemplate> = HashMap::new();
+        let mut templates: HashMap<String, ProfileSpec> = HashMap::new();
         let mut profiles = Vec::new();
         // Values already reported, or that cannot be expanded (an unknown
         // placeholder, reported once): each is reported at most once.
         let mut reported_templates: HashSet<Range<usize>> = HashSet::new();
         for (name, profile) in raw.profiles {
             let template = self.profile(&name, profile);
-            let unexpanded = Placeholders::LITERAL;
-            for text in self.template_strings(&template) {
-                if placeholder::check(text.get_ref()).is_err() {
-                    reported_templates.insert(text.span());
+            for text in template.texts() {
+                if placeholder::check(&text.value).is_err() {
+                    reported_templates.insert(text.span.clone());
                 }
             }
             profiles.push(Profile {
                 name: name.get_ref().clone(),
                 enabled: template.enabled,
                 template: template.unexpanded(),
-                managed: managed_for(&template, &unexpanded),
+                managed: template.managed(&Placeholders::LITERAL),
+                spec: Arc::new(template.clone()),
             });
             templates.insert(name.into_inner(), template);
         }
@@ -334,30 +301,18 @@ impl<'f> Checker<'f> {
             for (region, profile_name) in regions {
                 let template = &templates[profile_name.get_ref()];
                 expanded_profiles.insert(profile_name.get_ref().clone());
-                let desired = if template.enabled {
-                    let vars = Placeholders {
-                        account_id: account_model.id.as_str(),
-                        account_name: account_model.label(),
-                        region: region.as_str(),
-                        partition: region.partition(),
-                    };
-                    self.expand(template, &vars, &mut reported_templates)
-                } else {
-                    None
+                let vars = Placeholders {
+                    account_id: account_model.id.as_str(),
+                    account_name: account_model.label(),
+                    region: region.as_str(),
+                    partition: region.partition(),
                 };
-                let managed = if desired.is_some() {
-                    managed_for(
-                        template,
-                        &Placeholders {
-                            account_id: account_model.id.as_str(),
-                            account_name: account_model.label(),
-                            region: region.as_str(),
-                            partition: region.partition(),
-                        },
-                    )
-                } else {
-                    Managed::default()
+                let (desired, managed) = match self.expand(template, &vars, &mut reported_templates)
+                {
+                    Some((config, managed)) => (Some(config), managed),
+                    None => (None, Managed::default()),
                 };
+
                 targets.push(Target {
                     account: account_model.clone(),
                     region,
@@ -372,7 +327,7 @@ impl<'f> Checker<'f> {
         self.report_regionless_accounts();
         // A profile no listed target uses (an OU's, or one kept for later)
         // is checked with example values, so its mistakes show today.
-        let mut unexpanded: Vec<(&String, &ProfileTemplate)> = templates
+        let mut unexpanded: Vec<(&String, &ProfileSpec)> = templates
             .iter()
             .filter(|(name, template)| template.enabled && !expanded_profiles.contains(*name))
             .collect();
@@ -390,10 +345,6 @@ impl<'f> Checker<'f> {
         if self.problems.iter().any(Problem::is_error) {
             return None;
         }
-        discovery.profiles = Some(Profiles {
-            file: file.clone(),
-            templates,
-        });
         Some(Fleet {
             path: file.name.clone(),
             sha256,
@@ -471,24 +422,11 @@ impl<'f> Checker<'f> {
         out
     }
 
-    fn profile(&mut self, name: &Spanned<String>, profile: Spanned<RawProfile>) -> ProfileTemplate {
+    fn profile(&mut self, name: &Spanned<String>, profile: Spanned<RawProfile>) -> ProfileSpec {
         let span = profile.span();
         let profile = profile.into_inner();
         let enabled = profile.enabled.as_ref().is_none_or(|e| *e.get_ref());
-        let flag = |f: Option<bool>| f.unwrap_or(true);
-        let mut template = ProfileTemplate {
-            enabled,
-            flags: [
-                flag(profile.text_data_delivery_enabled),
-                flag(profile.image_data_delivery_enabled),
-                flag(profile.embedding_data_delivery_enabled),
-                flag(profile.video_data_delivery_enabled),
-                flag(profile.audio_data_delivery_enabled),
-            ],
-            s3: profile.s3_config,
-            cloudwatch: profile.cloudwatch_config.map(Spanned::into_inner),
-        };
-        let has_destination = template.s3.is_some() || template.cloudwatch.is_some();
+        let has_destination = profile.s3_config.is_some() || profile.cloudwatch_config.is_some();
         if enabled && !has_destination {
             self.error(
                 name.span(),
@@ -497,7 +435,7 @@ impl<'f> Checker<'f> {
             .help("add [profiles.NAME.s3_config] or [profiles.NAME.cloudwatch_config], or set enabled = false to require that logging is off");
         }
         if !enabled && has_destination {
-            let at = profile.enabled.map_or(span, |e| e.span());
+            let at = profile.enabled.as_ref().map_or(span, |e| e.span());
             self.error(
                 at,
                 format!(
@@ -506,15 +444,21 @@ impl<'f> Checker<'f> {
                 ),
             )
             .help("a profile with enabled = false means \"no logging\": remove its s3_config and cloudwatch_config");
-            template.s3 = None;
-            template.cloudwatch = None;
         }
-        self.check_managed(&template);
-        for text in self.template_strings(&template) {
-            if let Err(unknown) = placeholder::check(text.get_ref()) {
-                self.error(text.span(), format!("unknown placeholder `{{{unknown}}}`"))
-                    .label("unknown placeholder")
-                    .help("the placeholders are {account_id}, {account_name}, {region} and {partition}");
+        if enabled {
+            self.check_managed(&profile);
+        }
+        let template = ProfileSpec::new(self.file, &profile, enabled);
+        for text in template.texts() {
+            if let Err(unknown) = placeholder::check(&text.value) {
+                self.error(
+                    text.span.clone(),
+                    format!("unknown placeholder `{{{unknown}}}`"),
+                )
+                .label("unknown placeholder")
+                .help(
+                    "the placeholders are {account_id}, {account_name}, {region} and {partition}",
+                );
             }
         }
         template
@@ -525,7 +469,7 @@ impl<'f> Checker<'f> {
     fn check_shared_destinations(
         &mut self,
         targets: &[Target],
-        templates: &HashMap<String, ProfileTemplate>,
+        templates: &HashMap<String, ProfileSpec>,
     ) {
         type Key = (String, String, String);
         let mut seen: HashMap<Key, (String, String)> = HashMap::new();
@@ -536,16 +480,13 @@ impl<'f> Checker<'f> {
             };
             let account = target.account.id.to_string();
             let mut managed: Vec<(Key, String, Option<Range<usize>>)> = Vec::new();
-            let template = &templates[&*target.profile];
-            let bucket_span = |s3: Option<&Spanned<RawS3>>| {
-                s3.and_then(|s3| s3.get_ref().bucket.as_ref())
-                    .map(|b| b.span())
-            };
+            let [bucket_span, large_data_span, log_group_span] =
+                templates[&*target.profile].managed_spans();
             if let (Some(s3), Some(options)) = (&config.s3_config, &target.managed.bucket) {
                 managed.push((
                     (account.clone(), "bucket".into(), s3.bucket_name.clone()),
                     format!("{options:?}"),
-                    bucket_span(template.s3.as_ref()),
+                    bucket_span,
                 ));
             }
             if let Some(cw) = &config.cloudwatch_config {
@@ -556,12 +497,7 @@ impl<'f> Checker<'f> {
                     managed.push((
                         (account.clone(), "bucket".into(), s3.bucket_name.clone()),
                         format!("{options:?}"),
-                        bucket_span(
-                            template
-                                .cloudwatch
-                                .as_ref()
-                                .and_then(|c| c.large_data_delivery_s3_config.as_ref()),
-                        ),
+                        large_data_span.clone(),
                     ));
                 }
                 if let Some(options) = &target.managed.log_group {
@@ -572,11 +508,7 @@ impl<'f> Checker<'f> {
                             cw.log_group_name.clone(),
                         ),
                         format!("{options:?}"),
-                        template
-                            .cloudwatch
-                            .as_ref()
-                            .and_then(|c| c.log_group.as_ref())
-                            .map(|g| g.span()),
+                        log_group_span.clone(),
                     ));
                 }
             }
@@ -601,10 +533,10 @@ impl<'f> Checker<'f> {
     }
 
     /// The options of managed destinations: values CloudWatch and S3 accept.
-    fn check_managed(&mut self, template: &ProfileTemplate) {
-        let buckets = template.s3.iter().map(|s3| s3.get_ref()).chain(
-            template
-                .cloudwatch
+    fn check_managed(&mut self, profile: &RawProfile) {
+        let cloudwatch = profile.cloudwatch_config.as_ref().map(Spanned::get_ref);
+        let buckets = profile.s3_config.iter().map(|s3| s3.get_ref()).chain(
+            cloudwatch
                 .iter()
                 .filter_map(|cw| cw.large_data_delivery_s3_config.as_ref())
                 .map(|s3| s3.get_ref()),
@@ -621,10 +553,7 @@ impl<'f> Checker<'f> {
                     .help("logs older than this many days are deleted; use 1 or more, or leave the key out to keep them");
             }
         }
-        if let Some(group) = template
-            .cloudwatch
-            .as_ref()
-            .and_then(|cw| cw.log_group.as_ref())
+        if let Some(group) = cloudwatch.and_then(|cw| cw.log_group.as_ref())
             && let Some(days) = &group.get_ref().retention_in_days
         {
             let accepted =
@@ -651,42 +580,6 @@ impl<'f> Checker<'f> {
         }
     }
 
-    fn template_strings<'t>(&self, template: &'t ProfileTemplate) -> Vec<&'t Spanned<String>> {
-        let mut out = Vec::new();
-        let mut s3 = |s3: &'t Spanned<RawS3>| {
-            out.push(&s3.get_ref().bucket_name);
-            if let Some(prefix) = &s3.get_ref().key_prefix {
-                out.push(prefix);
-            }
-            if let Some(key) = s3
-                .get_ref()
-                .bucket
-                .as_ref()
-                .and_then(|b| b.get_ref().kms_key_arn.as_ref())
-            {
-                out.push(key);
-            }
-        };
-        if let Some(bucket) = &template.s3 {
-            s3(bucket);
-        }
-        if let Some(cw) = &template.cloudwatch {
-            if let Some(large) = &cw.large_data_delivery_s3_config {
-                s3(large);
-            }
-            out.push(&cw.log_group_name);
-            out.push(&cw.role_arn);
-            if let Some(key) = cw
-                .log_group
-                .as_ref()
-                .and_then(|g| g.get_ref().kms_key_arn.as_ref())
-            {
-                out.push(key);
-            }
-        }
-        out
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn account(
         &mut self,
@@ -697,7 +590,7 @@ impl<'f> Checker<'f> {
         default_regions: Option<&RegionSpec>,
         role_name: Option<&Spanned<String>>,
         roleless: &mut Option<Range<usize>>,
-        templates: &HashMap<String, ProfileTemplate>,
+        templates: &HashMap<String, ProfileSpec>,
     ) -> Option<ResolvedAccount> {
         let file = self.file;
         let before = self.problems.len();
@@ -842,7 +735,7 @@ impl<'f> Checker<'f> {
     fn unknown_profile(
         &mut self,
         name: &Spanned<String>,
-        templates: &HashMap<String, ProfileTemplate>,
+        templates: &HashMap<String, ProfileSpec>,
     ) {
         let closest = templates
             .keys()
@@ -877,10 +770,10 @@ impl<'f> Checker<'f> {
     /// Each template value is reported once, for the first target it fails.
     fn expand(
         &mut self,
-        template: &ProfileTemplate,
+        template: &ProfileSpec,
         vars: &Placeholders<'_>,
         reported: &mut HashSet<Range<usize>>,
-    ) -> Option<LoggingConfig> {
+    ) -> Option<(LoggingConfig, Managed)> {
         let target = format!("for {}/{}", vars.account_name, vars.region);
         self.expand_for(template, vars, target, reported)
     }
@@ -890,7 +783,7 @@ impl<'f> Checker<'f> {
     fn expand_example(
         &mut self,
         name: &str,
-        template: &ProfileTemplate,
+        template: &ProfileSpec,
         reported: &mut HashSet<Range<usize>>,
     ) {
         const EXAMPLE_ACCOUNT: &str = "111111111111";
@@ -909,196 +802,28 @@ impl<'f> Checker<'f> {
 
     fn expand_for(
         &mut self,
-        template: &ProfileTemplate,
+        template: &ProfileSpec,
         vars: &Placeholders<'_>,
         target: String,
         reported: &mut HashSet<Range<usize>>,
-    ) -> Option<LoggingConfig> {
-        let mut expansion = Expansion {
-            checker: self,
-            vars,
-            target,
-            reported,
-            ok: true,
-        };
-        let s3_config = template.s3.as_ref().map(|raw| expansion.s3(raw));
-        let cloudwatch_config = template.cloudwatch.as_ref().map(|cw| CloudWatchConfig {
-            log_group_name: expansion.value(&cw.log_group_name, "log_group_name", valid_log_group),
-            role_arn: expansion.value(&cw.role_arn, "role_arn", valid_role_arn),
-            large_data_delivery_s3_config: cw
-                .large_data_delivery_s3_config
-                .as_ref()
-                .map(|raw| expansion.s3(raw)),
-        });
-        if let (Some(cw), Some(raw)) = (&cloudwatch_config, &template.cloudwatch)
-            && raw.role.is_some()
-        {
-            expansion.own_role(&raw.role_arn, &cw.role_arn);
-        }
-        let [text, image, embedding, video, audio] = template.flags;
-        expansion.ok.then_some(LoggingConfig {
-            text_data_delivery_enabled: Some(text),
-            image_data_delivery_enabled: Some(image),
-            embedding_data_delivery_enabled: Some(embedding),
-            video_data_delivery_enabled: Some(video),
-            audio_data_delivery_enabled: Some(audio),
-            s3_config,
-            cloudwatch_config,
-        })
-    }
-}
-
-/// The destinations a profile manages for one target, placeholders expanded.
-pub(crate) fn managed_for(template: &ProfileTemplate, vars: &Placeholders<'_>) -> Managed {
-    let bucket = |s3: &Spanned<RawS3>| {
-        s3.get_ref().bucket.as_ref().map(|options| BucketOptions {
-            expire_after_days: options
-                .get_ref()
-                .expire_after_days
-                .as_ref()
-                .and_then(|d| u32::try_from(*d.get_ref()).ok()),
-            kms_key_arn: options
-                .get_ref()
-                .kms_key_arn
-                .as_ref()
-                .map(|k| vars.expand(k.get_ref())),
-        })
-    };
-    let cloudwatch = template.cloudwatch.as_ref();
-    Managed {
-        bucket: template.s3.as_ref().and_then(bucket),
-        large_data_bucket: cloudwatch
-            .and_then(|cw| cw.large_data_delivery_s3_config.as_ref())
-            .and_then(bucket),
-        log_group: cloudwatch
-            .and_then(|cw| cw.log_group.as_ref())
-            .map(|options| LogGroupOptions {
-                retention_in_days: options
-                    .get_ref()
-                    .retention_in_days
-                    .as_ref()
-                    .and_then(|d| u32::try_from(*d.get_ref()).ok()),
-                kms_key_arn: options
-                    .get_ref()
-                    .kms_key_arn
-                    .as_ref()
-                    .map(|k| vars.expand(k.get_ref())),
-            }),
-        role: cloudwatch.is_some_and(|cw| cw.role.is_some()),
-    }
-}
-
-/// One target's expansion of a profile, recording what fails.
-struct Expansion<'c, 'f, 'v> {
-    checker: &'c mut Checker<'f>,
-    vars: &'v Placeholders<'v>,
-    /// Which target the values are for, as messages say it (`for prod/us-east-1`).
-    target: String,
-    reported: &'c mut HashSet<Range<usize>>,
-    ok: bool,
-}
-
-impl Expansion<'_, '_, '_> {
-    /// A role fleet manages must be in the target's own account: fleet
-    /// creates it there.
-    fn own_role(&mut self, value: &Spanned<String>, expanded: &str) {
-        let account = expanded.split(':').nth(4).unwrap_or_default();
-        if account == self.vars.account_id {
-            return;
-        }
-        self.ok = false;
-        if self.reported.insert(value.span()) {
-            let target = &self.target;
-            self.checker
-                .error(
-                    value.span(),
-                    format!(
-                        "role_arn `{expanded}` for {target} names account {account}, but `role = {{}}` makes fleet create the role in the target's own account {}",
-                        self.vars.account_id
-                    ),
-                )
-                .label("a managed role must be in the target's account")
-                .help("write the account as {account_id}, e.g. arn:{partition}:iam::{account_id}:role/NAME, or remove `role = {}` and manage the role yourself");
-        }
-    }
-
-    fn value(
-        &mut self,
-        value: &Spanned<String>,
-        what: &str,
-        valid: fn(&str) -> Result<(), String>,
-    ) -> String {
-        let expanded = self.vars.expand(value.get_ref());
-        if let Err(why) = valid(&expanded) {
-            self.ok = false;
-            if self.reported.insert(value.span()) {
-                let target = &self.target;
-                self.checker
-                    .error(value.span(), format!("{what} `{expanded}` {target} {why}"))
-                    .label(format!("invalid {what} after expansion"));
+    ) -> Option<(LoggingConfig, Managed)> {
+        match template.expand(vars) {
+            Ok(expanded) => expanded,
+            Err(invalid) => {
+                // Each value is reported once, for the first target it
+                // fails (and a value that is not a known template not at all).
+                for value in invalid {
+                    if reported.insert(value.span.clone()) {
+                        let added = self
+                            .error(value.span.clone(), value.message(&target))
+                            .label(value.label());
+                        if let Some(help) = value.help() {
+                            added.help(help);
+                        }
+                    }
+                }
+                None
             }
         }
-        expanded
     }
-
-    fn s3(&mut self, raw: &Spanned<RawS3>) -> S3Config {
-        let raw = raw.get_ref();
-        let bucket = self.value(&raw.bucket_name, "bucket_name", valid_bucket_name);
-        let prefix = raw
-            .key_prefix
-            .as_ref()
-            .map(|prefix| self.value(prefix, "key_prefix", valid_key_prefix));
-        S3Config::new(bucket, prefix)
-    }
-}
-
-fn valid_role_arn(arn: &str) -> Result<(), String> {
-    if is_role_arn(arn) {
-        Ok(())
-    } else {
-        Err("is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)".into())
-    }
-}
-
-fn valid_bucket_name(name: &str) -> Result<(), String> {
-    if !(3..=63).contains(&name.len()) {
-        return Err(format!(
-            "is {} characters long; S3 bucket names have 3 to 63",
-            name.len()
-        ));
-    }
-    let allowed = name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-    let ends_ok = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if !allowed || !ends_ok(name.bytes().next()) || !ends_ok(name.bytes().last()) {
-        return Err("is not a valid S3 bucket name (lowercase letters, digits, '.' and '-', starting and ending with a letter or digit)".into());
-    }
-    Ok(())
-}
-
-fn valid_key_prefix(prefix: &str) -> Result<(), String> {
-    if prefix.len() > 1024 {
-        return Err(format!(
-            "is {} characters long; key prefixes have at most 1024",
-            prefix.len()
-        ));
-    }
-    Ok(())
-}
-
-fn valid_log_group(name: &str) -> Result<(), String> {
-    if !(1..=512).contains(&name.len()) {
-        return Err(format!(
-            "is {} characters long; log group names have 1 to 512",
-            name.len()
-        ));
-    }
-    let allowed = name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"._-/#".contains(&b));
-    if !allowed {
-        return Err("has characters a log group name cannot have (letters, digits, '.', '_', '-', '/', '#')".into());
-    }
-    Ok(())
 }

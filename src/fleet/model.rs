@@ -6,6 +6,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::{ExpandError, Placeholders, ProfileSpec};
 use crate::logging::LoggingConfig;
 
 pub use super::region::Region;
@@ -112,6 +113,8 @@ pub struct Profile {
     pub template: Option<LoggingConfig>,
     /// What the profile manages, placeholders unexpanded.
     pub managed: Managed,
+    /// The profile, checked, to expand for each target.
+    pub spec: Arc<ProfileSpec>,
 }
 
 /// A validated fleet file.
@@ -129,6 +132,35 @@ pub struct Fleet {
     /// What only AWS can resolve: `[[organizational_units]]` entries and
     /// accounts whose regions are `"enabled"` (none of them in `targets`).
     pub discovery: Arc<super::discovery::Discovery>,
+}
+
+impl Fleet {
+    /// The configuration profile `profile` asks for in one account × region,
+    /// with placeholders expanded and checked as `validate` checks listed
+    /// accounts, and what it manages there; `Ok(None)` for a profile with
+    /// `enabled = false`. Validation made sure every profile named exists.
+    pub fn desired(
+        &self,
+        profile: &str,
+        account: &Account,
+        region: &Region,
+    ) -> Result<Option<(LoggingConfig, Managed)>, ExpandError> {
+        let spec = self
+            .profiles
+            .iter()
+            .find(|p| p.name == profile)
+            .expect("validation checks that every profile named is declared");
+        let vars = Placeholders {
+            account_id: account.id.as_str(),
+            account_name: account.label(),
+            region: region.as_str(),
+            partition: region.partition(),
+        };
+        spec.spec.expand(&vars).map_err(|values| ExpandError {
+            target: format!("for {}/{region}", account.label()),
+            values,
+        })
+    }
 }
 
 /// `bucket = { … }` of an S3 destination.
