@@ -10,7 +10,7 @@ use super::{
     Exit, Ui, as_caller, aws_options, check_caller, check_destinations, make_plan,
     permission_retry, select, selected,
 };
-use super::{Opened, open_with};
+use super::{Opened, note_discovered, open_with};
 use crate::aws::{Aws, AwsOptions};
 use crate::cli::ApplyArgs;
 use crate::engine::destinations::{self, ManagedApi};
@@ -84,7 +84,7 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
     let Some(Opened {
         aws,
         concurrency,
-        resolved,
+        mut resolved,
     }) = open_with(
         ui,
         config,
@@ -95,7 +95,7 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
     else {
         return Ok(Exit::Failure);
     };
-    let targets = selected(ui, &resolved.fleet, &args.filter)?;
+    let targets = selected(ui, &mut resolved.fleet, &args.filter)?;
     let caller = check_caller(ui, &aws).await?;
     let targets = as_caller(targets, &caller);
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;
@@ -113,8 +113,8 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
         return Ok(Exit::Failure);
     }
     let changes = plan.changes().count() + plan.destination_changes();
-    resolved.note_discovered(ui, plan.targets.iter().map(|t| &t.target));
-    let unreadable = plan.counts().failed + plan.destination_failures() + resolved.unresolved();
+    note_discovered(ui, &resolved, plan.targets.iter().map(|t| &t.target));
+    let unreadable = plan.counts().failed + plan.destination_failures() + resolved.unresolved.len();
     if changes == 0 {
         return Ok(if unreadable > 0 {
             Exit::Failure

@@ -59,7 +59,7 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
     }
     if fleet.settings.protect {
         let accounts: Vec<AccountId> = fleet.accounts.iter().map(|a| a.id.clone()).collect();
-        report.locks = lock::check_locks(&aws.discoverer(), &accounts, concurrency).await;
+        report.locks = lock::check_locks(&aws.organizations(), &accounts, concurrency).await;
         let mut unknown = report
             .locks
             .iter()
@@ -125,7 +125,6 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
             };
             let line_of = |target: &crate::fleet::Target| {
                 resolved
-                    .resolution
                     .source_of(target)
                     .map_or(1, |source| source.source.line())
             };
@@ -161,7 +160,7 @@ pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit
             ui.warn(&format!("cannot write the GitHub step summary: {err}"));
         }
     }
-    if resolved.unresolved() > 0 || !exported {
+    if !resolved.unresolved.is_empty() || !exported {
         return Ok(Exit::Failure);
     }
     Ok(match report.verdict(args.strict) {

@@ -21,11 +21,12 @@ use anyhow::{Context, Result};
 use crate::aws::{self, Aws, AwsOptions, Retry, RetryLog};
 use crate::cli::{AwsArgs, Cli, ColorWhen, Command, FilterArgs, PreflightMode};
 use crate::engine::ApiError;
+pub(crate) use crate::engine::discovery::Resolved;
 use crate::engine::select::Selection;
 use crate::engine::{self, LoggingApi, Plan};
 use crate::fleet::{self, Account, AccountId, Fleet, FleetFileError, Loaded, Settings, Target};
 use crate::render;
-pub(crate) use targets::{Resolved, resolve_targets};
+pub(crate) use targets::{note_discovered, resolve_targets};
 
 /// The process exit code of a finished command (DESIGN §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -443,15 +444,17 @@ pub(crate) async fn check_destinations(
 }
 
 /// The targets of the fleet that `--target`, `--exclude` and `--partition`
-/// keep.
-pub(crate) fn selected(ui: &Ui, fleet: &Fleet, filter: &FilterArgs) -> Result<Vec<Target>> {
+/// keep, moved out of the fleet (which keeps none: the run owns them).
+pub(crate) fn selected(ui: &Ui, fleet: &mut Fleet, filter: &FilterArgs) -> Result<Vec<Target>> {
     let selection = Selection::new(&filter.targets, &filter.excludes, filter.partition)?;
-    let targets = select(ui, &selection, fleet.targets.clone(), |t| t)?;
+    let all = std::mem::take(&mut fleet.targets);
+    let total = all.len();
+    let targets = select(ui, &selection, all, |t| t)?;
     if !selection.is_everything() {
         ui.note(&format!(
             "{} of {} selected",
             targets.len(),
-            render::count(fleet.targets.len(), "target")
+            render::count(total, "target")
         ));
     }
     Ok(targets)

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use super::{
     Exit, Ui, as_caller, check_caller, check_destinations, make_plan, selected, timestamp,
 };
-use super::{Opened, open};
+use super::{Opened, note_discovered, open};
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::engine::Plan;
 use crate::engine::saved::SavedPlan;
@@ -18,13 +18,13 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     let Some(Opened {
         aws,
         concurrency,
-        resolved,
+        mut resolved,
     }) = open(ui, config, &args.aws).await?
     else {
         return Ok(Exit::Failure);
     };
+    let targets = selected(ui, &mut resolved.fleet, &args.filter)?;
     let fleet = &resolved.fleet;
-    let targets = selected(ui, fleet, &args.filter)?;
     let caller = check_caller(ui, &aws).await?;
     let targets = as_caller(targets, &caller);
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;
@@ -53,7 +53,7 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     print_plan(&plan, &saved, args.format)?;
     append_step_summary(ui, &plan, &saved);
     ui.note_unreported(&plan.unreported_flags());
-    resolved.note_discovered(ui, plan.targets.iter().map(|t| &t.target));
+    note_discovered(ui, &resolved, plan.targets.iter().map(|t| &t.target));
     if let Some(path) = &args.out {
         let mut file = std::fs::File::create(path)
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
@@ -64,7 +64,7 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     if blocked {
         ui.error("preflight found problems and --preflight strict is set");
     }
-    let unresolved = resolved.unresolved() > 0;
+    let unresolved = !resolved.unresolved.is_empty();
     let failed = counts.failed + plan.destination_failures();
     let changes = counts.changes() + plan.destination_changes();
     Ok(if failed > 0 || blocked || unresolved {

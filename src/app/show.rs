@@ -12,12 +12,12 @@ pub(super) async fn show(ui: &Ui, config: &str, args: ShowArgs) -> Result<Exit> 
     let Some(Opened {
         aws,
         concurrency,
-        resolved,
+        mut resolved,
     }) = open(ui, config, &args.aws).await?
     else {
         return Ok(Exit::Failure);
     };
-    let targets = selected(ui, &resolved.fleet, &args.filter)?;
+    let targets = selected(ui, &mut resolved.fleet, &args.filter)?;
     check_caller(ui, &aws).await?;
     let bar = render::progress::Bar::new("reading", ui.quiet || ui.verbose);
     let reads = engine::plan_targets(&aws, targets, concurrency, &bar).await;
@@ -27,9 +27,11 @@ pub(super) async fn show(ui: &Ui, config: &str, args: ShowArgs) -> Result<Exit> 
         ShowFormat::Json => render::show::json(&mut out, &reads.targets)?,
     }
     ui.note_unreported(&reads.unreported_flags());
-    Ok(if reads.counts().failed > 0 || resolved.unresolved() > 0 {
-        Exit::Failure
-    } else {
-        Exit::Success
-    })
+    Ok(
+        if reads.counts().failed > 0 || !resolved.unresolved.is_empty() {
+            Exit::Failure
+        } else {
+            Exit::Success
+        },
+    )
 }

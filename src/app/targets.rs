@@ -8,48 +8,39 @@ use anyhow::{Result, anyhow};
 use super::{Exit, Ui, aws_options, check_caller, concurrency, load_fleet, selected};
 use crate::aws::Aws;
 use crate::cli::{TargetsArgs, TargetsFormat};
-use crate::engine::discovery::{self, Resolution};
+use crate::engine::discovery::{self, Resolved};
 use crate::fleet::{self, Fleet, Target};
 use crate::render;
 use crate::render::targets::TargetsView;
 
-/// A fleet with every target resolved.
-pub(crate) struct Resolved {
-    /// The fleet file's fleet, its `targets` and `accounts` completed with
-    /// what discovery found.
-    pub(crate) fleet: Fleet,
-    pub(crate) resolution: Resolution,
-}
-
-impl Resolved {
-    /// Accounts or targets discovery could not resolve: they are left out
-    /// of the run, and the run fails (exit 1).
-    pub(crate) fn unresolved(&self) -> usize {
-        self.resolution.unresolved.len()
+/// Says on stderr how many of the targets a command covered came from
+/// discovery. Silent for a fleet without discovery, and with `-q`.
+pub(crate) fn note_discovered<'t>(
+    ui: &Ui,
+    resolved: &Resolved,
+    covered: impl Iterator<Item = &'t Target>,
+) {
+    if ui.quiet || !resolved.fleet.discovery.is_needed() {
+        return;
     }
-
-    /// Says on stderr how many of the targets a command covered came from
-    /// discovery. Silent for a fleet without discovery, and with `-q`.
-    pub(crate) fn note_discovered<'t>(&self, ui: &Ui, covered: impl Iterator<Item = &'t Target>) {
-        if ui.quiet || !self.fleet.discovery.is_needed() {
-            return;
-        }
-        let covered: Vec<Target> = covered.cloned().collect();
-        let enabled = covered
-            .iter()
-            .filter(|t| self.resolution.source_of(t).is_some_and(|s| s.rule.enabled))
-            .count();
-        let mut line = format!(
-            "{} of {} came from discovery ({} under organizational units, {enabled} in enabled regions)",
-            self.resolution.discovered(&covered),
-            render::count(covered.len(), "target"),
-            self.resolution.from_units(&covered),
-        );
-        if self.unresolved() > 0 {
-            line.push_str(&format!("; {} not resolved, see above", self.unresolved()));
-        }
-        note(ui, &line);
+    let covered: Vec<&Target> = covered.collect();
+    let enabled = covered
+        .iter()
+        .filter(|t| resolved.source_of(t).is_some_and(|s| s.rule.enabled))
+        .count();
+    let mut line = format!(
+        "{} of {} came from discovery ({} under organizational units, {enabled} in enabled regions)",
+        resolved.discovered(covered.iter().copied()),
+        render::count(covered.len(), "target"),
+        resolved.from_units(covered.iter().copied()),
+    );
+    if !resolved.unresolved.is_empty() {
+        line.push_str(&format!(
+            "; {} not resolved, see above",
+            resolved.unresolved.len()
+        ));
     }
+    note(ui, &line);
 }
 
 fn note(ui: &Ui, message: &str) {
@@ -70,30 +61,23 @@ pub(crate) async fn resolve_targets(
     concurrency: usize,
 ) -> Result<Resolved> {
     let resolved = resolve(ui, fleet, aws, concurrency).await?;
-    report(ui, &resolved.resolution);
+    report(ui, &resolved);
     Ok(resolved)
 }
 
 async fn resolve(ui: &Ui, fleet: Fleet, aws: &Aws, concurrency: usize) -> Result<Resolved> {
     if !fleet.discovery.is_needed() {
-        let resolution = discovery::resolve_listed(&fleet);
-        return Ok(Resolved { fleet, resolution });
+        return Ok(discovery::resolve_listed(fleet));
     }
     check_caller(ui, aws).await?;
-    let resolution = discovery::resolve(&aws.discoverer(), &fleet, concurrency)
+    discovery::resolve(&aws.organizations(), fleet, concurrency)
         .await
-        .map_err(|err| anyhow!("{err}; no logging configuration was read or written"))?;
-    let fleet = Fleet {
-        targets: resolution.targets.clone(),
-        accounts: resolution.accounts.clone(),
-        ..fleet
-    };
-    Ok(Resolved { fleet, resolution })
+        .map_err(|err| anyhow!("{err}; no logging configuration was read or written"))
 }
 
 /// What discovery found but does not manage, and what it could not
 /// resolve, on stderr.
-fn report(ui: &Ui, resolution: &Resolution) {
+fn report(ui: &Ui, resolution: &Resolved) {
     let mut err = anstream::stderr();
     for unresolved in &resolution.unresolved {
         let _ = writeln!(
@@ -148,27 +132,26 @@ pub(super) async fn targets(ui: &Ui, config: &str, args: TargetsArgs) -> Result<
         return Ok(Exit::Failure);
     };
     // Everything discovery finds is on stdout: nothing to repeat on stderr.
-    let resolved = if fleet.discovery.is_needed() {
+    let mut resolved = if fleet.discovery.is_needed() {
         let concurrency = concurrency(&args.aws, &fleet.settings);
         let aws = Aws::connect(aws_options(ui, &args.aws, fleet.settings.clone())?).await;
         resolve(ui, fleet, &aws, concurrency).await?
     } else {
-        let resolution = discovery::resolve_listed(&fleet);
-        Resolved { fleet, resolution }
+        discovery::resolve_listed(fleet)
     };
-    let targets = selected(ui, &resolved.fleet, &args.filter)?;
+    let targets = selected(ui, &mut resolved.fleet, &args.filter)?;
     let view = TargetsView {
         fleet_file: &resolved.fleet.path,
         fleet_sha256: &resolved.fleet.sha256,
         targets: &targets,
-        resolution: &resolved.resolution,
+        resolved: &resolved,
     };
     let mut out = anstream::stdout();
     match args.format {
         TargetsFormat::Human => render::targets::human(&mut out, &view)?,
         TargetsFormat::Json => render::targets::json(&mut out, &view)?,
     }
-    Ok(if resolved.unresolved() > 0 {
+    Ok(if !resolved.unresolved.is_empty() {
         Exit::Failure
     } else {
         Exit::Success

@@ -33,7 +33,7 @@ use crate::logging::LoggingConfig;
 use assumed::{AssumedRole, Renewing};
 pub use attempts::{Retry, RetryLog, RetryTotals, Setback};
 pub use errors::{CONNECTION_ERROR, NO_CREDENTIALS, api_error};
-pub use organizations::Discoverer;
+pub use organizations::Organizations;
 
 /// How fleet talks to AWS.
 #[derive(Clone, Debug)]

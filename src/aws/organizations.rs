@@ -16,7 +16,7 @@ use crate::fleet::{Account, AccountId, Region};
 
 /// [`DiscoveryApi`] over the SDK, built from the run's shared configuration
 /// (HTTP client, timeouts, retries).
-pub struct Discoverer<'a> {
+pub struct Organizations<'a> {
     aws: &'a Aws,
     organizations: aws_sdk_organizations::Client,
     /// Policy documents by id, read once however many accounts inherit
@@ -27,11 +27,11 @@ pub struct Discoverer<'a> {
 impl Aws {
     /// Discovery with this run's sessions; Organizations calls share one
     /// retry partition, so throttling there does not slow Bedrock calls.
-    pub fn discoverer(&self) -> Discoverer<'_> {
+    pub fn organizations(&self) -> Organizations<'_> {
         let config = aws_sdk_organizations::config::Builder::from(&self.base)
             .retry_partition(RetryPartition::new("fleet/organizations"))
             .build();
-        Discoverer {
+        Organizations {
             aws: self,
             organizations: aws_sdk_organizations::Client::from_conf(config),
             policy_texts: Default::default(),
@@ -80,7 +80,7 @@ impl Aws {
     }
 }
 
-impl DiscoveryApi for Discoverer<'_> {
+impl DiscoveryApi for Organizations<'_> {
     async fn accounts_under(&self, parent: &str) -> Result<Vec<OrgAccount>, ApiError> {
         let mut pages = self
             .organizations
@@ -138,7 +138,7 @@ impl DiscoveryApi for Discoverer<'_> {
     }
 }
 
-impl Discoverer<'_> {
+impl Organizations<'_> {
     /// The SCPs attached directly to `target` (an account, OU or root id).
     async fn attached_scps(&self, target: &str) -> Result<Vec<PolicyInEffect>, ApiError> {
         let mut pages = self
@@ -163,7 +163,7 @@ impl Discoverer<'_> {
     }
 }
 
-impl Discoverer<'_> {
+impl Organizations<'_> {
     /// A policy's document, described once per run.
     async fn policy_text(&self, id: &str) -> Result<String, ApiError> {
         if let Some(text) = self.policy_texts.lock().await.get(id) {
@@ -189,7 +189,7 @@ impl Discoverer<'_> {
     }
 }
 
-impl LockApi for Discoverer<'_> {
+impl LockApi for Organizations<'_> {
     async fn management_account(&self) -> Result<Option<String>, ApiError> {
         let organization = self
             .organizations

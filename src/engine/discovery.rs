@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::ApiError;
 use crate::fleet::Managed;
-use crate::fleet::discovery::{Assignment, RegionRule, Regions, UnitEntry};
+use crate::fleet::discovery::{Assignment, Discovery, RegionRule, Regions, UnitEntry};
 use crate::fleet::names::{BadAccountName, check_account_name};
 use crate::fleet::{Account, AccountId, BEDROCK_REGIONS, Fleet, Region, Target};
 
@@ -289,39 +289,66 @@ fn organizations_hint(error: &ApiError) -> &'static str {
     }
 }
 
-/// Every target of a run, and what discovery found on the way.
-#[derive(Clone, Debug, Default)]
-pub struct Resolution {
+/// A fleet with every target resolved, and what discovery found on the way.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// The fleet file's fleet with its `targets` and `accounts` complete:
     /// `[[accounts]]` entries in file order, then each OU entry's accounts
     /// in file order and by account id.
-    pub targets: Vec<Target>,
-    pub accounts: Vec<Arc<Account>>,
+    pub fleet: Fleet,
     pub sources: HashMap<AccountId, AccountSource>,
     pub overridden: Vec<Overridden>,
     pub inactive: Vec<Inactive>,
     pub excluded: Vec<Excluded>,
     pub unnamed: Vec<Unnamed>,
+    /// Accounts or targets that could not be resolved: left out of the
+    /// run, which fails.
     pub unresolved: Vec<Unresolved>,
 }
 
-impl Resolution {
+impl Resolved {
+    fn new(fleet: Fleet) -> Resolved {
+        let sources = fleet
+            .discovery
+            .explicit
+            .iter()
+            .map(|(id, entry)| {
+                let source = AccountSource {
+                    source: Source::Account { line: entry.line },
+                    rule: entry.rule,
+                    overridden: entry.overridden.clone(),
+                };
+                (id.clone(), source)
+            })
+            .collect();
+        Resolved {
+            fleet,
+            sources,
+            overridden: Vec::new(),
+            inactive: Vec::new(),
+            excluded: Vec::new(),
+            unnamed: Vec::new(),
+            unresolved: Vec::new(),
+        }
+    }
+
     /// The source of a target's account.
     pub fn source_of(&self, target: &Target) -> Option<&AccountSource> {
         self.sources.get(&target.account.id)
     }
 
     /// How many of `targets` depend on discovery.
-    pub fn discovered(&self, targets: &[Target]) -> usize {
+    pub fn discovered<'t>(&self, targets: impl IntoIterator<Item = &'t Target>) -> usize {
         targets
-            .iter()
+            .into_iter()
             .filter(|t| self.source_of(t).is_some_and(AccountSource::is_discovered))
             .count()
     }
 
     /// How many of `targets` come from OU entries.
-    pub fn from_units(&self, targets: &[Target]) -> usize {
+    pub fn from_units<'t>(&self, targets: impl IntoIterator<Item = &'t Target>) -> usize {
         targets
-            .iter()
+            .into_iter()
             .filter(|t| {
                 self.source_of(t)
                     .is_some_and(|s| matches!(s.source, Source::OrganizationalUnit { .. }))
@@ -330,29 +357,10 @@ impl Resolution {
     }
 }
 
-/// The targets of a fleet that needs no discovery: its listed targets, with
-/// their sources. Makes no call.
-pub fn resolve_listed(fleet: &Fleet) -> Resolution {
-    let mut resolution = Resolution {
-        targets: fleet.targets.clone(),
-        accounts: fleet.accounts.clone(),
-        ..Resolution::default()
-    };
-    add_explicit_sources(fleet, &mut resolution);
-    resolution
-}
-
-fn add_explicit_sources(fleet: &Fleet, resolution: &mut Resolution) {
-    for (id, entry) in &fleet.discovery.explicit {
-        resolution.sources.insert(
-            id.clone(),
-            AccountSource {
-                source: Source::Account { line: entry.line },
-                rule: entry.rule,
-                overridden: entry.overridden.clone(),
-            },
-        );
-    }
+/// The trivial case of [`resolve`]: a fleet that needs no discovery has its
+/// listed targets already. Makes no call.
+pub fn resolve_listed(fleet: Fleet) -> Resolved {
+    Resolved::new(fleet)
 }
 
 /// One Organizations listing of the walk.
@@ -372,22 +380,21 @@ struct Known {
 /// Resolves every target of `fleet`: walks the OU entries' trees, decides
 /// who manages each account, reads the enabled regions of the accounts that
 /// need them, and expands their profiles. At most `concurrency` calls are
-/// in flight.
+/// in flight. The fleet's listed targets are moved, not copied.
 pub async fn resolve<A: DiscoveryApi>(
     api: &A,
-    fleet: &Fleet,
+    fleet: Fleet,
     concurrency: usize,
-) -> Result<Resolution, DiscoveryError> {
-    let discovery = &fleet.discovery;
+) -> Result<Resolved, DiscoveryError> {
+    let discovery = fleet.discovery.clone();
     let reached = walk(api, &discovery.units, concurrency).await?;
-    let mut resolution = Resolution::default();
-    add_explicit_sources(fleet, &mut resolution);
-    let claims = claim(fleet, reached, &mut resolution)?;
+    let mut resolved = Resolved::new(fleet);
+    let listed_accounts = std::mem::take(&mut resolved.fleet.accounts);
+    let claims = claim(&listed_accounts, &discovery, reached, &mut resolved)?;
 
     // Names: an Organizations name names targets only if it is usable and
     // no other account of the run has it.
-    let mut taken: HashSet<String> = fleet
-        .accounts
+    let mut taken: HashSet<String> = listed_accounts
         .iter()
         .filter_map(|a| a.name.clone())
         .collect();
@@ -399,13 +406,13 @@ pub async fn resolve<A: DiscoveryApi>(
     for claim in &claims {
         let org = &claim.account;
         let name = if let Err(why) = check_account_name(&org.name, &org.id) {
-            resolution.unnamed.push(Unnamed {
+            resolved.unnamed.push(Unnamed {
                 account: org.clone(),
                 reason: UnnamedReason::Bad(why),
             });
             None
         } else if counts[org.name.as_str()] > 1 || taken.contains(&org.name) {
-            resolution.unnamed.push(Unnamed {
+            resolved.unnamed.push(Unnamed {
                 account: org.clone(),
                 reason: UnnamedReason::Taken,
             });
@@ -419,7 +426,7 @@ pub async fn resolve<A: DiscoveryApi>(
             name,
             role_arn: Some(claim.entry.role_arn(&org.id)),
         });
-        resolution.sources.insert(
+        resolved.sources.insert(
             org.id.clone(),
             AccountSource {
                 source: Source::OrganizationalUnit {
@@ -472,46 +479,57 @@ pub async fn resolve<A: DiscoveryApi>(
             .await;
 
     // Targets: listed accounts in file order, then discovered ones.
-    let mut listed: HashMap<&AccountId, Vec<&Target>> = HashMap::new();
-    for target in &fleet.targets {
-        listed.entry(&target.account.id).or_default().push(target);
+    let mut listed: HashMap<AccountId, Vec<Target>> = HashMap::new();
+    for target in std::mem::take(&mut resolved.fleet.targets) {
+        listed
+            .entry(target.account.id.clone())
+            .or_default()
+            .push(target);
     }
     let enabled_entries: HashMap<&AccountId, &Assignment> = discovery
         .enabled_accounts
         .iter()
         .map(|e| (&e.account.id, &e.assignment))
         .collect();
-    for account in &fleet.accounts {
-        resolution.accounts.push(account.clone());
+    let mut targets = Vec::new();
+    for account in &listed_accounts {
         match enabled_entries.get(&account.id) {
             Some(assignment) => {
-                add_targets(fleet, account, assignment, &enabled, &mut resolution);
+                add_targets(account, assignment, &enabled, &mut resolved, &mut targets);
             }
-            None => resolution
-                .targets
-                .extend(listed.remove(&account.id).into_iter().flatten().cloned()),
+            None => targets.extend(listed.remove(&account.id).into_iter().flatten()),
         }
     }
     for (account, entry) in &discovered {
-        resolution.accounts.push(account.clone());
-        add_targets(fleet, account, &entry.assignment, &enabled, &mut resolution);
+        add_targets(
+            account,
+            &entry.assignment,
+            &enabled,
+            &mut resolved,
+            &mut targets,
+        );
     }
-    Ok(resolution)
+    resolved.fleet.accounts = listed_accounts
+        .into_iter()
+        .chain(discovered.into_iter().map(|(account, _)| account))
+        .collect();
+    resolved.fleet.targets = targets;
+    Ok(resolved)
 }
 
 fn add_targets(
-    fleet: &Fleet,
     account: &Arc<Account>,
     assignment: &Assignment,
     enabled: &HashMap<AccountId, Result<Vec<Region>, ApiError>>,
-    resolution: &mut Resolution,
+    resolved: &mut Resolved,
+    targets: &mut Vec<Target>,
 ) {
     let regions = match &assignment.regions {
         Regions::Listed(regions) => regions.clone(),
         Regions::Enabled => match enabled.get(&account.id) {
             Some(Ok(regions)) => regions.clone(),
             Some(Err(error)) => {
-                resolution.unresolved.push(Unresolved {
+                resolved.unresolved.push(Unresolved {
                     account: account.clone(),
                     region: None,
                     error: ApiError::new(
@@ -529,13 +547,13 @@ fn add_targets(
     };
     for region in regions {
         let profile = assignment.profile_for(&region);
-        match fleet.desired(profile, account, &region) {
+        match resolved.fleet.desired(profile, account, &region) {
             Ok(desired) => {
                 let (desired, managed) = match desired {
                     Some((config, managed)) => (Some(config), managed),
                     None => (None, Managed::default()),
                 };
-                resolution.targets.push(Target {
+                targets.push(Target {
                     account: account.clone(),
                     region,
                     profile: Arc::from(profile),
@@ -543,7 +561,7 @@ fn add_targets(
                     managed,
                 })
             }
-            Err(invalid) => resolution.unresolved.push(Unresolved {
+            Err(invalid) => resolved.unresolved.push(Unresolved {
                 account: account.clone(),
                 region: Some(region),
                 error: ApiError::new("InvalidProfile", invalid.to_string()),
@@ -563,13 +581,12 @@ struct Claim<'f> {
 /// inactive and excluded accounts nobody, then the first OU entry that
 /// reaches it, provided every other entry reaching it agrees.
 fn claim<'f>(
-    fleet: &'f Fleet,
+    listed: &[Arc<Account>],
+    discovery: &'f Discovery,
     reached: Vec<Vec<(OrgAccount, String)>>,
-    resolution: &mut Resolution,
+    resolved: &mut Resolved,
 ) -> Result<Vec<Claim<'f>>, DiscoveryError> {
-    let discovery = &fleet.discovery;
-    let explicit: HashMap<&AccountId, &Arc<Account>> =
-        fleet.accounts.iter().map(|a| (&a.id, a)).collect();
+    let explicit: HashMap<&AccountId, &Arc<Account>> = listed.iter().map(|a| (&a.id, a)).collect();
     let mut claims: Vec<Claim<'f>> = Vec::new();
     let mut claimed: HashMap<AccountId, usize> = HashMap::new();
     let mut inactive: HashSet<AccountId> = HashSet::new();
@@ -579,7 +596,7 @@ fn claim<'f>(
         accounts.dedup_by(|a, b| a.0.id == b.0.id);
         for (account, parent) in accounts {
             if let Some(pattern) = entry.excluded_by(&account.id, &account.name) {
-                resolution.excluded.push(Excluded {
+                resolved.excluded.push(Excluded {
                     account,
                     unit: UnitRef::of(entry),
                     pattern: pattern.to_owned(),
@@ -587,7 +604,7 @@ fn claim<'f>(
                 continue;
             }
             if let Some(listed) = explicit.get(&account.id) {
-                resolution.overridden.push(Overridden {
+                resolved.overridden.push(Overridden {
                     account: (*listed).clone(),
                     unit: UnitRef::of(entry),
                     line: discovery.explicit[&account.id].line,
@@ -596,7 +613,7 @@ fn claim<'f>(
             }
             if !account.is_active() {
                 if inactive.insert(account.id.clone()) {
-                    resolution.inactive.push(Inactive {
+                    resolved.inactive.push(Inactive {
                         account,
                         unit: UnitRef::of(entry),
                     });

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{BOLD, RED, YELLOW, paint};
-use crate::engine::discovery::{Resolution, Source};
+use crate::engine::discovery::{Resolved, Source};
 use crate::fleet::Target;
 
 /// What `fleet targets` prints: the selected targets of a resolution.
@@ -15,7 +15,7 @@ pub struct TargetsView<'a> {
     pub fleet_file: &'a str,
     pub fleet_sha256: &'a str,
     pub targets: &'a [Target],
-    pub resolution: &'a Resolution,
+    pub resolved: &'a Resolved,
 }
 
 /// The counts of a view, shown in the last line and in the JSON summary.
@@ -33,7 +33,7 @@ pub struct TargetsSummary {
 
 impl TargetsView<'_> {
     pub fn summary(&self) -> TargetsSummary {
-        let resolution = self.resolution;
+        let resolution = self.resolved;
         let accounts: BTreeSet<&str> = self.targets.iter().map(|t| t.account.id.as_str()).collect();
         TargetsSummary {
             targets: self.targets.len(),
@@ -63,7 +63,7 @@ fn rows<'a>(view: &TargetsView<'a>) -> Vec<Row<'a>> {
     view.targets
         .iter()
         .map(|target| {
-            let source = view.resolution.source_of(target);
+            let source = view.resolved.source_of(target);
             Row {
                 target,
                 source: source.map(|s| &s.source),
@@ -77,7 +77,7 @@ fn rows<'a>(view: &TargetsView<'a>) -> Vec<Row<'a>> {
 /// The table of targets, then what was found but is not managed, then a
 /// summary line.
 pub fn human(out: &mut dyn Write, view: &TargetsView<'_>) -> io::Result<()> {
-    let resolution = view.resolution;
+    let resolution = view.resolved;
     let rows = rows(view);
     let cells: Vec<[String; 4]> = rows
         .iter()
@@ -284,7 +284,7 @@ fn unit(unit: &crate::engine::discovery::UnitRef) -> UnitJson<'_> {
 
 /// The same as [`human`], as one JSON document.
 pub fn json(out: &mut dyn Write, view: &TargetsView<'_>) -> io::Result<()> {
-    let resolution = view.resolution;
+    let resolution = view.resolved;
     let document = Document {
         fleet_file: view.fleet_file,
         fleet_sha256: view.fleet_sha256,
@@ -370,14 +370,14 @@ mod tests {
     #[tokio::test]
     async fn targets_json() {
         let fleet = fleet();
-        let resolution = resolve(&FakeOrganization::example(), &fleet, 4)
+        let resolved = resolve(&FakeOrganization::example(), fleet.clone(), 4)
             .await
             .unwrap();
         let view = TargetsView {
             fleet_file: "fleet.toml",
             fleet_sha256: &fleet.sha256,
-            targets: &resolution.targets,
-            resolution: &resolution,
+            targets: &resolved.fleet.targets,
+            resolved: &resolved,
         };
         let mut out = Vec::new();
         json(&mut out, &view).unwrap();
@@ -388,14 +388,14 @@ mod tests {
     #[tokio::test]
     async fn targets_human() {
         let fleet = fleet();
-        let resolution = resolve(&FakeOrganization::example(), &fleet, 4)
+        let resolved = resolve(&FakeOrganization::example(), fleet.clone(), 4)
             .await
             .unwrap();
         let view = TargetsView {
             fleet_file: "fleet.toml",
             fleet_sha256: &fleet.sha256,
-            targets: &resolution.targets,
-            resolution: &resolution,
+            targets: &resolved.fleet.targets,
+            resolved: &resolved,
         };
         let mut out = Vec::new();
         human(&mut out, &view).unwrap();

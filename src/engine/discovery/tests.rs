@@ -180,8 +180,9 @@ impl DiscoveryApi for FakeOrganization {
     }
 }
 
-fn ids(resolution: &Resolution) -> Vec<String> {
+fn ids(resolution: &Resolved) -> Vec<String> {
     resolution
+        .fleet
         .targets
         .iter()
         .map(|t| format!("{} {}", t.id(), t.profile))
@@ -193,7 +194,7 @@ async fn resolves_listed_and_discovered_accounts_with_their_sources() {
     let fleet = fleet();
     assert!(fleet.discovery.is_needed());
     let org = FakeOrganization::example();
-    let resolution = resolve(&org, &fleet, 4).await.unwrap();
+    let resolution = resolve(&org, fleet.clone(), 4).await.unwrap();
     assert_eq!(
         ids(&resolution),
         [
@@ -210,7 +211,7 @@ async fn resolves_listed_and_discovered_accounts_with_their_sources() {
             "121212121212/eu-west-1 standard",
         ]
     );
-    let deep = &resolution.targets[8];
+    let deep = &resolution.fleet.targets[8];
     assert_eq!(
         deep.account.role_arn.as_deref(),
         Some("arn:aws:iam::888888888888:role/Admin")
@@ -231,11 +232,11 @@ async fn resolves_listed_and_discovered_accounts_with_their_sources() {
         "ou-wkld-11111111 (workloads, line 26) via ou-wkld-33333333"
     );
     assert_eq!(source.rule.to_string(), "fleet.regions");
-    let edge = resolution.source_of(&resolution.targets[3]).unwrap();
+    let edge = resolution.source_of(&resolution.fleet.targets[3]).unwrap();
     assert_eq!(edge.source.to_string(), "[[accounts]] line 19");
     assert_eq!(edge.rule.to_string(), "enabled (account.regions)");
     assert_eq!(
-        edge.profile_rule(&resolution.targets[3].region),
+        edge.profile_rule(&resolution.fleet.targets[3].region),
         "region_profiles"
     );
 
@@ -271,15 +272,15 @@ async fn resolves_listed_and_discovered_accounts_with_their_sources() {
         resolution.unresolved[0].to_string(),
         "edge-b (999999999999): AccessDeniedException: cannot read the account's enabled regions: not authorized"
     );
-    assert_eq!(resolution.discovered(&resolution.targets), 9);
-    assert_eq!(resolution.from_units(&resolution.targets), 7);
+    assert_eq!(resolution.discovered(&resolution.fleet.targets), 9);
+    assert_eq!(resolution.from_units(&resolution.fleet.targets), 7);
 }
 
 #[tokio::test]
 async fn lists_each_unit_once_and_one_level_at_a_time() {
     let fleet = fleet();
     let org = FakeOrganization::example();
-    resolve(&org, &fleet, 8).await.unwrap();
+    resolve(&org, fleet.clone(), 8).await.unwrap();
     let calls = org.calls();
     let listings: Vec<&String> = calls.iter().filter(|c| !c.starts_with("regions")).collect();
     let depth = |call: &str| match call.rsplit(' ').next().unwrap() {
@@ -310,11 +311,12 @@ async fn nested_entries_share_listings() {
     );
     let fleet = fleet::parse("fleet.toml", text).unwrap().fleet;
     let org = FakeOrganization::example();
-    let resolution = resolve(&org, &fleet, 8).await.unwrap();
+    let resolution = resolve(&org, fleet.clone(), 8).await.unwrap();
     let calls = org.calls();
     let listings = calls.iter().filter(|c| !c.starts_with("regions")).count();
     assert_eq!(listings, 6, "each OU listed once: {calls:?}");
     let deep = resolution
+        .fleet
         .targets
         .iter()
         .find(|t| t.account.label() == "deep")
@@ -337,7 +339,10 @@ async fn entries_that_disagree_about_an_account_are_an_error() {
     );
     let fleet = fleet::parse("fleet.toml", text).unwrap().fleet;
     let org = FakeOrganization::example();
-    let err = resolve(&org, &fleet, 8).await.unwrap_err().to_string();
+    let err = resolve(&org, fleet.clone(), 8)
+        .await
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
         "account 777777777777 (team b) is under two [[organizational_units]] entries that disagree (profile `standard` against `off`): ou-wkld-11111111 (workloads, line 26) and ou-wkld-22222222 (teams, line 32); each account is managed by exactly one entry: add it to one entry's exclude, or give it an [[accounts]] entry"
@@ -353,7 +358,10 @@ async fn an_unlistable_unit_fails_the_run_naming_its_entry() {
     let text = FLEET.replace("ou-edge-44444444", "ou-gone-99999999");
     let fleet = fleet::parse("fleet.toml", text).unwrap().fleet;
     let org = FakeOrganization::example();
-    let err = resolve(&org, &fleet, 8).await.unwrap_err().to_string();
+    let err = resolve(&org, fleet.clone(), 8)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with("cannot list ou-gone-99999999 for the [[organizational_units]] entry ou-gone-99999999 (line 32): ParentNotFoundException"),
         "{err}"
@@ -369,7 +377,7 @@ async fn a_profile_that_does_not_expand_for_a_discovered_account_fails_that_targ
     let fleet = fleet::parse("fleet.toml", text).unwrap().fleet;
     let mut org = FakeOrganization::example();
     org.accounts.get_mut("ou-wkld-11111111").unwrap()[0].name = "Team-A".into();
-    let resolution = resolve(&org, &fleet, 8).await.unwrap();
+    let resolution = resolve(&org, fleet.clone(), 8).await.unwrap();
     let messages: Vec<String> = resolution
         .unresolved
         .iter()
@@ -385,6 +393,7 @@ async fn a_profile_that_does_not_expand_for_a_discovered_account_fails_that_targ
     );
     assert!(
         !resolution
+            .fleet
             .targets
             .iter()
             .any(|t| t.account.label() == "Team-A"),
@@ -393,6 +402,7 @@ async fn a_profile_that_does_not_expand_for_a_discovered_account_fails_that_targ
     // Names that are valid bucket parts expand as usual.
     assert!(
         resolution
+            .fleet
             .targets
             .iter()
             .any(|t| t.account.label() == "deep")
@@ -404,10 +414,10 @@ async fn a_fleet_without_discovery_makes_no_call() {
     let fleet = crate::engine::tests::fleet();
     assert!(!fleet.discovery.is_needed());
     let org = FakeOrganization::default();
-    let resolution = resolve(&org, &fleet, 8).await.unwrap();
+    let resolution = resolve(&org, fleet.clone(), 8).await.unwrap();
     assert!(org.calls().is_empty());
-    assert_eq!(resolution.targets.len(), fleet.targets.len());
-    let listed = resolve_listed(&fleet);
-    assert_eq!(listed.targets.len(), fleet.targets.len());
-    assert_eq!(listed.discovered(&listed.targets), 0);
+    assert_eq!(resolution.fleet.targets.len(), fleet.targets.len());
+    let listed = resolve_listed(fleet.clone());
+    assert_eq!(listed.fleet.targets.len(), fleet.targets.len());
+    assert_eq!(listed.discovered(&listed.fleet.targets), 0);
 }
