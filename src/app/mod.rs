@@ -13,16 +13,17 @@ mod show;
 mod targets;
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use crate::aws::{self, Aws, AwsOptions, Retry, RetryLog};
+use crate::aws::{Aws, AwsOptions, Retry, RetryLog};
 use crate::cli::{AwsArgs, Cli, ColorWhen, Command, FilterArgs, PreflightMode};
-use crate::engine::ApiError;
 use crate::engine::select::Selection;
 use crate::engine::{self, LoggingApi, Plan};
+use crate::engine::{ApiError, ErrorCode};
 use crate::fleet::{self, Account, AccountId, Fleet, FleetFileError, Loaded, Settings, Target};
 use crate::render;
 pub(crate) use targets::{Resolved, resolve_targets};
@@ -168,10 +169,8 @@ pub async fn run(cli: Cli) -> Result<Exit> {
     let ui = Ui::new(&cli);
     let config = cli
         .config
-        .as_deref()
-        .unwrap_or(std::path::Path::new(DEFAULT_FLEET_FILE))
-        .to_string_lossy()
-        .into_owned();
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_FLEET_FILE));
     let exit = match cli.command {
         Command::Validate => validate(&ui, &config),
         Command::Targets(args) => targets::targets(&ui, &config, args).await,
@@ -232,14 +231,15 @@ pub(crate) fn load_fleet(ui: &Ui, loaded: Result<Loaded, FleetFileError>) -> Res
     }
 }
 
-pub(crate) fn validate(ui: &Ui, config: &str) -> Result<Exit> {
+pub(crate) fn validate(ui: &Ui, config: &Path) -> Result<Exit> {
     let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
         return Ok(Exit::Failure);
     };
     let mut out = anstream::stdout();
     writeln!(
         out,
-        "{config} is valid: {} in {}, {}.",
+        "{} is valid: {} in {}, {}.",
+        config.display(),
         render::count(fleet.targets.len(), "target"),
         render::count(fleet.accounts.len(), "account"),
         render::count(fleet.profiles.len(), "profile")
@@ -257,28 +257,16 @@ pub(crate) fn validate(ui: &Ui, config: &str) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-pub(crate) fn aws_options(ui: &Ui, args: &AwsArgs, settings: Settings) -> Result<AwsOptions> {
-    let seconds = |name: &str, value: f64| -> Result<Duration> {
-        Duration::try_from_secs_f64(value)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .with_context(|| format!("--{name} must be a positive number of seconds, not {value}"))
-    };
-    Ok(AwsOptions {
-        connect_timeout: seconds("connect-timeout", args.connect_timeout)?,
-        attempt_timeout: seconds("attempt-timeout", args.attempt_timeout)?,
-        operation_timeout: seconds("operation-timeout", args.operation_timeout)?,
+pub(crate) fn aws_options(ui: &Ui, args: &AwsArgs, settings: Settings) -> AwsOptions {
+    AwsOptions {
+        connect_timeout: args.connect_timeout,
+        attempt_timeout: args.attempt_timeout,
+        operation_timeout: args.operation_timeout,
         max_attempts: args.max_attempts,
         settings,
         retry_log: ui.retry_log.clone(),
         ..AwsOptions::default()
-    })
-}
-
-/// The window of `--permission-retry`, for the commands that write.
-pub(crate) fn permission_retry(seconds: f64) -> Result<Duration> {
-    Duration::try_from_secs_f64(seconds)
-        .with_context(|| format!("--permission-retry must be a number of seconds, not {seconds}"))
+    }
 }
 
 pub(crate) fn concurrency(args: &AwsArgs, settings: &Settings) -> usize {
@@ -319,12 +307,12 @@ pub(crate) async fn check_caller(ui: &Ui, aws: &Aws) -> Result<AccountId, Caller
     for cause in aws.caller_causes() {
         ui.note(&format!("  cause: {cause}"));
     }
-    Err(match error.code.as_str() {
-        aws::CONNECTION_ERROR | "Timeout" => CallerError::Unreachable {
+    Err(match error.code {
+        code if code.is_unreachable() => CallerError::Unreachable {
             endpoint: aws.endpoint_url().map(str::to_owned),
             message: error.message,
         },
-        aws::NO_CREDENTIALS => CallerError::NoCredentials {
+        ErrorCode::NoCredentials => CallerError::NoCredentials {
             message: error.message,
         },
         _ => CallerError::Refused { error },
@@ -381,21 +369,21 @@ pub(crate) struct Opened {
 
 /// Loads the fleet file (printing its problems), connects to AWS and
 /// resolves discovered targets; `None` when the file is invalid.
-pub(crate) async fn open(ui: &Ui, config: &str, args: &AwsArgs) -> Result<Option<Opened>> {
+pub(crate) async fn open(ui: &Ui, config: &Path, args: &AwsArgs) -> Result<Option<Opened>> {
     open_with(ui, config, args, None).await
 }
 
 /// [`open`], with `--permission-retry` for a command that writes.
 pub(crate) async fn open_with(
     ui: &Ui,
-    config: &str,
+    config: &Path,
     args: &AwsArgs,
     permission_retry: Option<Duration>,
 ) -> Result<Option<Opened>> {
     let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
         return Ok(None);
     };
-    let mut options = aws_options(ui, args, fleet.settings.clone())?;
+    let mut options = aws_options(ui, args, fleet.settings.clone());
     if let Some(window) = permission_retry {
         options.permission_retry_window = window;
     }

@@ -260,7 +260,7 @@ fn conflict_lines(conflicts: &[Conflict]) -> String {
 }
 
 fn organizations_hint(error: &ApiError) -> &'static str {
-    match error.code.as_str() {
+    match error.code.aws().unwrap_or_default() {
         "AccessDeniedException" | "AWSOrganizationsNotInUseException" => {
             " (discovery needs the credentials of the organization's management account or of a delegated administrator)"
         }
@@ -528,7 +528,7 @@ fn add_targets(
             Err(message) => resolution.unresolved.push(Unresolved {
                 account: account.clone(),
                 region: Some(region),
-                error: ApiError::new("InvalidProfile", message),
+                error: ApiError::new(super::ErrorCode::InvalidProfile, message),
             }),
         }
     }

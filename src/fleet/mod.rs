@@ -39,21 +39,20 @@ pub struct Loaded {
 }
 
 /// Reads and validates a fleet file.
-pub fn load(path: &str) -> Result<Loaded, FleetFileError> {
+pub fn load(path: &std::path::Path) -> Result<Loaded, FleetFileError> {
+    let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => FleetFileError::Missing {
-            path: path.to_owned(),
-        },
+        std::io::ErrorKind::NotFound => FleetFileError::Missing { path: name.clone() },
         _ => FleetFileError::Read {
-            path: path.to_owned(),
+            path: name.clone(),
             source,
         },
     })?;
     let text = String::from_utf8(bytes).map_err(|err| FleetFileError::Read {
-        path: path.to_owned(),
+        path: name.clone(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, err),
     })?;
-    parse(path, text)
+    parse(&name, text)
 }
 
 /// Validates fleet file text; `name` is used in messages.
