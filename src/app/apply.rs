@@ -31,7 +31,7 @@ fn stop_on_signal() -> Arc<AtomicBool> {
             signals += 1;
             if signals > 1 {
                 eprintln!("second interrupt: exiting now");
-                std::process::exit(130);
+                std::process::exit(super::exit_code(&Ok(Exit::Interrupted)).into());
             }
             flag.store(true, Ordering::SeqCst);
             eprintln!(

@@ -28,12 +28,78 @@ use crate::fleet::{self, Account, AccountId, Fleet, FleetFileError, Loaded, Sett
 use crate::render;
 pub(crate) use targets::{Resolved, resolve_targets};
 
-/// The process exit code of a finished command (DESIGN §3).
+/// How a command that ran to its end came out; [`exit_code`] makes it the
+/// process exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
-    Success = 0,
-    Failure = 1,
-    Changes = 2,
+    /// Done, nothing to report: valid, no changes, compliant.
+    Success,
+    /// Done, but something failed: a target unreadable, a write failed or
+    /// stale, the file invalid. The command has said what.
+    Failure,
+    /// Changes (`plan --detailed-exitcode`) or findings (`audit`).
+    Changes,
+    /// A second Ctrl-C or SIGTERM during apply: stopped at once.
+    Interrupted,
+}
+
+/// Why fleet stopped without a command's [`Exit`]: the one channel every
+/// failure goes through on its way to [`exit_code`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line was not understood, or `--help`/`--version` was
+    /// asked (clap reports both the same way).
+    #[error(transparent)]
+    Usage(#[from] clap::Error),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The command stopped with an error.
+    #[error("{0:#}")]
+    Command(#[from] anyhow::Error),
+}
+
+/// The process exit code of a run, the only place that decides it
+/// (DESIGN §3; each command's `--help` says what its own codes mean):
+///
+/// | code | meaning |
+/// |---|---|
+/// | 0 | success; also `--help`, `--version`, and stdout closed by its reader (`fleet plan \| head`) |
+/// | 1 | an error: a usage error (not clap's 2, which would read as "changes"), a bad file, a target that failed |
+/// | 2 | changes present (`plan --detailed-exitcode`) or findings (`audit`) |
+/// | 130 | apply stopped by a second interrupt |
+pub fn exit_code(outcome: &Result<Exit, Error>) -> u8 {
+    match outcome {
+        Ok(Exit::Success) => 0,
+        Ok(Exit::Failure) => 1,
+        Ok(Exit::Changes) => 2,
+        Ok(Exit::Interrupted) => 130,
+        Err(Error::Usage(err)) if !err.use_stderr() => 0,
+        Err(Error::Command(err)) if closed_stdout(err) => 0,
+        Err(Error::Usage(_) | Error::Runtime(_) | Error::Command(_)) => 1,
+    }
+}
+
+/// Tells a person why the run failed, on stderr; nothing for a success,
+/// or for stdout closed by its reader (it has what it wanted).
+pub fn report(outcome: &Result<Exit, Error>) {
+    match outcome {
+        Ok(_) => {}
+        Err(Error::Usage(err)) => {
+            let _ = err.print();
+        }
+        Err(Error::Command(err)) if closed_stdout(err) => {}
+        Err(err) => eprintln!("error: {err}"),
+    }
+}
+
+/// Runs the parsed command line to its end on a new async runtime.
+pub fn run_to_end(cli: Cli) -> Result<Exit, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    Ok(runtime.block_on(run(cli))?)
 }
 
 /// The built-in example, used by `fleet demo`.
@@ -187,11 +253,7 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Man => completions::man(),
     };
     ui.retry_summary();
-    match exit {
-        // `fleet plan | head`: the reader has what it wanted.
-        Err(err) if closed_stdout(&err) => Ok(Exit::Success),
-        exit => exit,
-    }
+    exit
 }
 
 /// Whether an error is stdout closed by its reader.
@@ -463,4 +525,56 @@ pub(crate) fn timestamp() -> String {
     jiff::Timestamp::now()
         .round(jiff::Unit::Second)
         .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn usage(args: &[&str]) -> Error {
+        Error::Usage(Cli::try_parse_from(args).expect_err("clap refuses or answers"))
+    }
+
+    #[test]
+    fn every_outcome_has_its_exit_code() {
+        let broken_pipe = || {
+            anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+                .context("cannot write the plan")
+        };
+        let outcomes: [(Result<Exit, Error>, u8); 11] = [
+            (Ok(Exit::Success), 0),
+            (Ok(Exit::Failure), 1),
+            (Ok(Exit::Changes), 2),
+            (Ok(Exit::Interrupted), 130),
+            (Err(usage(&["fleet", "--help"])), 0),
+            (Err(usage(&["fleet", "--version"])), 0),
+            (Err(usage(&["fleet", "plan", "--bogus"])), 1),
+            (
+                Err(usage(&["fleet", "apply", "--permission-retry", "abc"])),
+                1,
+            ),
+            (Err(Error::Runtime(std::io::Error::other("no threads"))), 1),
+            (Err(Error::Command(anyhow::anyhow!("bad plan"))), 1),
+            // `fleet plan | head`: the reader has what it wanted.
+            (Err(Error::Command(broken_pipe())), 0),
+        ];
+        for (outcome, code) in &outcomes {
+            assert_eq!(exit_code(outcome), *code, "{outcome:?}");
+        }
+    }
+
+    #[test]
+    fn command_errors_read_with_their_causes() {
+        let err = anyhow::anyhow!("connection refused").context("cannot read the plan");
+        assert_eq!(
+            Error::Command(err).to_string(),
+            "cannot read the plan: connection refused"
+        );
+        assert_eq!(
+            Error::Runtime(std::io::Error::other("no threads")).to_string(),
+            "cannot start the async runtime: no threads"
+        );
+    }
 }
