@@ -11,6 +11,6 @@ fn main() -> ExitCode {
     let outcome = Cli::try_parse()
         .map_err(app::Error::from)
         .and_then(app::run_to_end);
-    app::report(&outcome);
+    app::print_failure(&outcome);
     ExitCode::from(app::exit_code(&outcome))
 }

@@ -82,7 +82,7 @@ pub fn exit_code(outcome: &Result<Exit, Error>) -> u8 {
 
 /// Tells a person why the run failed, on stderr; nothing for a success,
 /// or for stdout closed by its reader (it has what it wanted).
-pub fn report(outcome: &Result<Exit, Error>) {
+pub fn print_failure(outcome: &Result<Exit, Error>) {
     match outcome {
         Ok(_) => {}
         Err(Error::Usage(err)) => {

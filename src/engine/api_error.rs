@@ -56,23 +56,23 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// fleet's own codes, with the strings they are written as.
-    const FLEET: [(ErrorCode, &'static str); 15] = [
-        (ErrorCode::NotServed, "NotServed"),
-        (ErrorCode::RegionNotEnabled, "RegionNotEnabled"),
-        (ErrorCode::NoCredentials, "NoCredentials"),
-        (ErrorCode::CredentialsError, "CredentialsError"),
-        (ErrorCode::ConnectionError, "ConnectionError"),
-        (ErrorCode::Timeout, "Timeout"),
-        (ErrorCode::ResponseError, "ResponseError"),
-        (ErrorCode::RequestError, "RequestError"),
-        (ErrorCode::AssumeRoleFailed, "AssumeRoleFailed"),
-        (ErrorCode::NoRoleToAssume, "NoRoleToAssume"),
-        (ErrorCode::InvalidRequest, "InvalidRequest"),
-        (ErrorCode::InvalidResponse, "InvalidResponse"),
-        (ErrorCode::InvalidIdentity, "InvalidIdentity"),
-        (ErrorCode::BucketInAnotherRegion, "BucketInAnotherRegion"),
-        (ErrorCode::InvalidProfile, "InvalidProfile"),
+    /// fleet's own codes: those a written string is read back as.
+    const FLEET: [ErrorCode; 15] = [
+        ErrorCode::NotServed,
+        ErrorCode::RegionNotEnabled,
+        ErrorCode::NoCredentials,
+        ErrorCode::CredentialsError,
+        ErrorCode::ConnectionError,
+        ErrorCode::Timeout,
+        ErrorCode::ResponseError,
+        ErrorCode::RequestError,
+        ErrorCode::AssumeRoleFailed,
+        ErrorCode::NoRoleToAssume,
+        ErrorCode::InvalidRequest,
+        ErrorCode::InvalidResponse,
+        ErrorCode::InvalidIdentity,
+        ErrorCode::BucketInAnotherRegion,
+        ErrorCode::InvalidProfile,
     ];
 
     /// The code a written string stands for: one of fleet's, an HTTP
@@ -80,15 +80,15 @@ impl ErrorCode {
     pub fn from_wire(code: &str) -> ErrorCode {
         if let Some(status) = code
             .strip_prefix("HTTP")
-            .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|digits| digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0'))
             .and_then(|digits| digits.parse().ok())
         {
             return ErrorCode::Http(status);
         }
         Self::FLEET
-            .iter()
-            .find(|(_, wire)| *wire == code)
-            .map_or_else(|| ErrorCode::Aws(code.to_owned()), |(code, _)| code.clone())
+            .into_iter()
+            .find(|fleet| fleet.as_str() == code)
+            .unwrap_or_else(|| ErrorCode::Aws(code.to_owned()))
     }
 
     /// AWS's code, `None` for fleet's own.
@@ -141,17 +141,28 @@ impl ErrorCode {
         matches!(self, ErrorCode::ConnectionError | ErrorCode::Timeout)
     }
 
+    /// The string the code is written and shown as.
     fn as_str(&self) -> std::borrow::Cow<'_, str> {
-        match self {
-            ErrorCode::Aws(code) => code.as_str().into(),
-            ErrorCode::Http(status) => format!("HTTP{status}").into(),
-            fleet => Self::FLEET
-                .iter()
-                .find(|(code, _)| code == fleet)
-                .map(|(_, wire)| *wire)
-                .expect("every fleet code is in the table")
-                .into(),
-        }
+        let fleet = match self {
+            ErrorCode::Aws(code) => return code.as_str().into(),
+            ErrorCode::Http(status) => return format!("HTTP{status}").into(),
+            ErrorCode::NotServed => "NotServed",
+            ErrorCode::RegionNotEnabled => "RegionNotEnabled",
+            ErrorCode::NoCredentials => "NoCredentials",
+            ErrorCode::CredentialsError => "CredentialsError",
+            ErrorCode::ConnectionError => "ConnectionError",
+            ErrorCode::Timeout => "Timeout",
+            ErrorCode::ResponseError => "ResponseError",
+            ErrorCode::RequestError => "RequestError",
+            ErrorCode::AssumeRoleFailed => "AssumeRoleFailed",
+            ErrorCode::NoRoleToAssume => "NoRoleToAssume",
+            ErrorCode::InvalidRequest => "InvalidRequest",
+            ErrorCode::InvalidResponse => "InvalidResponse",
+            ErrorCode::InvalidIdentity => "InvalidIdentity",
+            ErrorCode::BucketInAnotherRegion => "BucketInAnotherRegion",
+            ErrorCode::InvalidProfile => "InvalidProfile",
+        };
+        fleet.into()
     }
 }
 
@@ -241,7 +252,7 @@ mod tests {
     use super::*;
 
     /// Every code fleet writes, as it wrote them before codes were typed.
-    const WIRE: [(&str, ErrorCode); 18] = [
+    const WIRE: [(&str, ErrorCode); 19] = [
         ("NotServed", ErrorCode::NotServed),
         ("RegionNotEnabled", ErrorCode::RegionNotEnabled),
         ("NoCredentials", ErrorCode::NoCredentials),
@@ -260,6 +271,7 @@ mod tests {
         ("HTTP403", ErrorCode::Http(403)),
         ("HTTP500", ErrorCode::Http(500)),
         ("HTTP", ErrorCode::Aws(String::new())),
+        ("HTTP0403", ErrorCode::Aws(String::new())),
     ];
 
     #[test]
