@@ -69,8 +69,10 @@ pub struct SavedPlan {
 #[serde(deny_unknown_fields)]
 pub struct SavedDestination {
     pub resource: Resource,
-    /// `create`, `update`, `no-op`, or `failed` when it could not be read.
-    pub action: String,
+    /// `create`, `update`, `no-op`, or `failed` (`None`) when it could not
+    /// be read.
+    #[serde(with = "field::action")]
+    pub action: Option<Action>,
     pub before: Option<serde_json::Value>,
     pub after: serde_json::Value,
     pub diff: String,
@@ -128,14 +130,14 @@ pub fn stale_destinations(
 impl SavedDestination {
     fn new(plan: &ResourcePlan, targets: &[TargetPlan]) -> SavedDestination {
         let action = match &plan.before {
-            Err(_) => "failed",
-            Ok(_) if !plan.is_change() => "no-op",
-            Ok(None) => "create",
-            Ok(Some(_)) => "update",
+            Err(_) => None,
+            Ok(_) if !plan.is_change() => Some(Action::NoOp),
+            Ok(None) => Some(Action::Create),
+            Ok(Some(_)) => Some(Action::Update),
         };
         SavedDestination {
             resource: plan.desired.resource.clone(),
-            action: action.to_owned(),
+            action,
             before: plan.before.clone().ok().flatten(),
             after: plan.after.clone(),
             diff: plan.diff(),
