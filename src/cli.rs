@@ -532,8 +532,9 @@ fn seconds(text: &str) -> Result<Duration, String> {
         .trim()
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| format!("{text} seconds is not a duration (negative, or too long)"))
+    Duration::try_from_secs_f64(value).map_err(|_| {
+        format!("`{text}` is not a usable number of seconds (negative, not finite, or too large)")
+    })
 }
 
 /// A number of seconds greater than zero: a timeout of zero would fail
@@ -571,5 +572,25 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_parse_from_seconds_and_milliseconds() {
+        use std::time::Duration;
+
+        use super::{milliseconds, positive_seconds, seconds, whole_seconds};
+        assert_eq!(seconds("120"), Ok(Duration::from_secs(120)));
+        assert_eq!(seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(seconds("0"), Ok(Duration::ZERO));
+        assert!(seconds("-1").is_err());
+        assert!(seconds("inf").is_err());
+        assert_eq!(positive_seconds("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(
+            positive_seconds("0"),
+            Err("must be a positive number of seconds, not 0".to_owned())
+        );
+        assert_eq!(whole_seconds("3600"), Ok(Duration::from_secs(3600)));
+        assert!(whole_seconds("1.5").is_err());
+        assert_eq!(milliseconds("50"), Ok(Duration::from_millis(50)));
     }
 }
