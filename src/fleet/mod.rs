@@ -39,20 +39,23 @@ pub struct Loaded {
 }
 
 /// Reads and validates a fleet file.
-pub fn load(path: &std::path::Path) -> Result<Loaded, FleetFileError> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => FleetFileError::Missing { path: name.clone() },
+pub fn load(file: &std::path::Path) -> Result<Loaded, FleetFileError> {
+    // Read from the path as given (it need not be UTF-8); named as shown.
+    let path = &file.display().to_string();
+    let bytes = std::fs::read(file).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => FleetFileError::Missing {
+            path: path.to_owned(),
+        },
         _ => FleetFileError::Read {
-            path: name.clone(),
+            path: path.to_owned(),
             source,
         },
     })?;
     let text = String::from_utf8(bytes).map_err(|err| FleetFileError::Read {
-        path: name.clone(),
+        path: path.to_owned(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, err),
     })?;
-    parse(&name, text)
+    parse(path, text)
 }
 
 /// Validates fleet file text; `name` is used in messages.
