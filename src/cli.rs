@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -194,16 +195,16 @@ pub struct AwsArgs {
     pub max_attempts: u32,
 
     /// Seconds to wait for a TCP/TLS connection.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
-    pub connect_timeout: f64,
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = positive_seconds)]
+    pub connect_timeout: Duration,
 
     /// Seconds for one call, retries included.
-    #[arg(long, value_name = "SECONDS", default_value_t = 90.0)]
-    pub operation_timeout: f64,
+    #[arg(long, value_name = "SECONDS", default_value = "90", value_parser = positive_seconds)]
+    pub operation_timeout: Duration,
 
     /// Seconds for one attempt of one call.
-    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
-    pub attempt_timeout: f64,
+    #[arg(long, value_name = "SECONDS", default_value = "20", value_parser = positive_seconds)]
+    pub attempt_timeout: Duration,
 }
 
 /// Which targets a command covers.
@@ -469,8 +470,8 @@ pub struct ApplyArgs {
 
     /// Seconds to keep retrying a write that AWS rejects with "Failed to
     /// validate permissions" (a new role or policy not yet propagated).
-    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
-    pub permission_retry: f64,
+    #[arg(long, value_name = "SECONDS", default_value = "120", value_parser = seconds)]
+    pub permission_retry: Duration,
 
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -493,8 +494,8 @@ pub struct EmulatorArgs {
     pub allow_remote: bool,
 
     /// Latency added to every AWS call, in milliseconds.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub latency_ms: u64,
+    #[arg(long, default_value = "0", value_name = "N", value_parser = milliseconds)]
+    pub latency_ms: Duration,
 
     /// Inject faults, repeatable: KIND:RATE[:SCOPE[:OPS]], KIND one of throttle, error500, drop, slow, denied, iam_lag; SCOPE a glob on ACCOUNT/REGION; OPS get,put,delete,assume_role,get_caller_identity, a destination call (create_bucket, get_role, put_retention_policy, …), lookup_events, get_metric_data, or a group bedrock,sts,s3,iam,logs,cloudtrail,cloudwatch,* (default: the Bedrock calls).
     #[arg(long = "fault", value_name = "KIND:RATE[:SCOPE[:OPS]]")]
@@ -513,8 +514,8 @@ pub struct EmulatorArgs {
 
     /// Longest AssumeRole session in seconds; later calls signed with it
     /// answer 400 ExpiredTokenException, as AWS does.
-    #[arg(long, value_name = "SECONDS")]
-    pub session_lifetime: Option<u64>,
+    #[arg(long, value_name = "SECONDS", value_parser = whole_seconds)]
+    pub session_lifetime: Option<Duration>,
 
     /// Check a Put's destinations against the emulator's S3, IAM and Logs
     /// state, as AWS does: a missing log group, a role that does not trust
@@ -523,6 +524,42 @@ pub struct EmulatorArgs {
     /// write answers 400 ValidationException "Failed to validate permissions …".
     #[arg(long)]
     pub validate_destinations: bool,
+}
+
+/// A number of seconds (`120`, `0.5`, `0`).
+fn seconds(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(value).map_err(|_| {
+        format!("`{text}` is not a usable number of seconds (negative, not finite, or too large)")
+    })
+}
+
+/// A number of seconds greater than zero: a timeout of zero would fail
+/// every call.
+fn positive_seconds(text: &str) -> Result<Duration, String> {
+    seconds(text)
+        .ok()
+        .filter(|duration| !duration.is_zero())
+        .ok_or_else(|| format!("must be a positive number of seconds, not {text}"))
+}
+
+/// A whole number of seconds.
+fn whole_seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse()
+        .map(Duration::from_secs)
+        .map_err(|_| format!("`{text}` is not a whole number of seconds"))
+}
+
+/// A whole number of milliseconds.
+fn milliseconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse()
+        .map(Duration::from_millis)
+        .map_err(|_| format!("`{text}` is not a whole number of milliseconds"))
 }
 
 #[cfg(test)]
@@ -535,5 +572,25 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_parse_from_seconds_and_milliseconds() {
+        use std::time::Duration;
+
+        use super::{milliseconds, positive_seconds, seconds, whole_seconds};
+        assert_eq!(seconds("120"), Ok(Duration::from_secs(120)));
+        assert_eq!(seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(seconds("0"), Ok(Duration::ZERO));
+        assert!(seconds("-1").is_err());
+        assert!(seconds("inf").is_err());
+        assert_eq!(positive_seconds("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(
+            positive_seconds("0"),
+            Err("must be a positive number of seconds, not 0".to_owned())
+        );
+        assert_eq!(whole_seconds("3600"), Ok(Duration::from_secs(3600)));
+        assert!(whole_seconds("1.5").is_err());
+        assert_eq!(milliseconds("50"), Ok(Duration::from_millis(50)));
     }
 }

@@ -8,33 +8,9 @@ use fleet::cli::Cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // Usage errors exit 1, not clap's 2: 2 means "changes present" for plan.
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) => {
-            let _ = err.print();
-            return if err.use_stderr() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(app::run(cli)) {
-        Ok(exit) => ExitCode::from(exit as u8),
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    let outcome = Cli::try_parse()
+        .map_err(app::Error::from)
+        .and_then(app::run_to_end);
+    app::print_failure(&outcome);
+    ExitCode::from(app::exit_code(&outcome))
 }

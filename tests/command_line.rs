@@ -277,3 +277,77 @@ fn verbose_lines_are_not_drawn_through_the_progress_bar() {
         "{screen}"
     );
 }
+
+#[test]
+fn a_duration_that_is_not_one_fails_through_clap() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["apply", "--permission-retry", "abc"],
+            "invalid value 'abc' for '--permission-retry <SECONDS>': `abc` is not a number of seconds",
+        ),
+        (
+            &["plan", "--connect-timeout", "0"],
+            "invalid value '0' for '--connect-timeout <SECONDS>': must be a positive number of seconds, not 0",
+        ),
+        (
+            &["plan", "--operation-timeout", "soon"],
+            "invalid value 'soon' for '--operation-timeout <SECONDS>': must be a positive number of seconds, not soon",
+        ),
+        (
+            &["show", "--attempt-timeout", "1e400"],
+            "invalid value '1e400' for '--attempt-timeout <SECONDS>': must be a positive number of seconds, not 1e400",
+        ),
+        (
+            &["emulator", "--latency-ms", "1.5"],
+            "invalid value '1.5' for '--latency-ms <N>': `1.5` is not a whole number of milliseconds",
+        ),
+    ];
+    for (args, message) in cases {
+        let run = support::run_fleet("http://127.0.0.1:9", dir.path(), args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fleet_file_whose_path_is_not_utf8_is_read() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let name = OsStr::from_bytes(b"fleet-\xff.toml");
+    std::fs::write(
+        dir.path().join(name),
+        "[fleet]\nregions = [\"eu-west-1\"]\n\n[profiles.p.s3_config]\nbucket_name = \"b-{account_id}-{region}\"\n\n[[accounts]]\nid = \"123456789012\"\nprofile = \"p\"\n",
+    )
+    .unwrap();
+    let validate = |file: &OsStr| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fleet"));
+        support::sandbox_env(&mut cmd, "http://127.0.0.1:9");
+        cmd.current_dir(dir.path())
+            .arg("-c")
+            .arg(file)
+            .arg("validate")
+            .output()
+            .unwrap()
+    };
+    let output = validate(name);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.starts_with("fleet-\u{fffd}.toml is valid: 1 target in 1 account"),
+        "{stdout}"
+    );
+    // A file that is not there is named as given, too.
+    let output = validate(OsStr::from_bytes(b"gone-\xff.toml"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("gone-\u{fffd}.toml"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -7,8 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result, bail};
 
 use super::{
-    Exit, Ui, as_caller, aws_options, check_caller, check_destinations, make_plan,
-    permission_retry, select, selected,
+    Exit, Ui, as_caller, aws_options, check_caller, check_destinations, make_plan, select, selected,
 };
 use super::{Opened, note_discovered, open_with};
 use crate::aws::{Aws, AwsOptions};
@@ -32,7 +31,7 @@ fn stop_on_signal() -> Arc<AtomicBool> {
             signals += 1;
             if signals > 1 {
                 eprintln!("second interrupt: exiting now");
-                std::process::exit(130);
+                std::process::exit(super::exit_code(&Ok(Exit::Interrupted)).into());
             }
             flag.store(true, Ordering::SeqCst);
             eprintln!(
@@ -76,7 +75,7 @@ fn confirm(changes: usize) -> Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit> {
+pub(super) async fn apply(ui: &Ui, config: &std::path::Path, args: ApplyArgs) -> Result<Exit> {
     let mut out = anstream::stdout();
     if let Some(path) = &args.plan {
         return apply_saved(ui, config, &args, path).await;
@@ -85,13 +84,7 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
         aws,
         concurrency,
         mut resolved,
-    }) = open_with(
-        ui,
-        config,
-        &args.aws,
-        Some(permission_retry(args.permission_retry)?),
-    )
-    .await?
+    }) = open_with(ui, config, &args.aws, Some(args.permission_retry)).await?
     else {
         return Ok(Exit::Failure);
     };
@@ -202,7 +195,7 @@ pub(super) async fn write_changes(
 
 async fn apply_saved(
     ui: &Ui,
-    config: &str,
+    config: &std::path::Path,
     args: &ApplyArgs,
     path: &std::path::Path,
 ) -> Result<Exit> {
@@ -214,7 +207,8 @@ async fn apply_saved(
         let sha = sha2_hex(&current);
         if sha != saved.fleet_sha256 {
             ui.warn(&format!(
-                "{config} has changed since the plan was made; applying the plan as it was reviewed"
+                "{} has changed since the plan was made; applying the plan as it was reviewed",
+                config.display()
             ));
         }
     }
@@ -227,8 +221,8 @@ async fn apply_saved(
     plan.targets = select(ui, &selection, plan.targets, |p| &p.target)?;
     let concurrency = super::concurrency(&args.aws, &saved.settings());
     let options = AwsOptions {
-        permission_retry_window: permission_retry(args.permission_retry)?,
-        ..aws_options(ui, &args.aws, saved.settings())?
+        permission_retry_window: args.permission_retry,
+        ..aws_options(ui, &args.aws, saved.settings())
     };
     let aws = Aws::connect(options).await;
     check_caller(ui, &aws).await?;

@@ -15,7 +15,7 @@ use crate::fleet::AccountId;
 use crate::render;
 use crate::render::audit::AuditSource;
 
-pub(super) async fn audit(ui: &Ui, config: &str, args: AuditArgs) -> Result<Exit> {
+pub(super) async fn audit(ui: &Ui, config: &std::path::Path, args: AuditArgs) -> Result<Exit> {
     let Some(Opened {
         aws,
         concurrency,

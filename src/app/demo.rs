@@ -2,7 +2,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
@@ -31,11 +30,11 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> Result<Exit> {
     }
     let options = emulator::EmulatorOptions {
         listen: args.listen,
-        latency: Duration::from_millis(args.latency_ms),
+        latency: args.latency_ms,
         faults: args.faults,
         seed: args.seed,
         omitted_flags,
-        session_lifetime: args.session_lifetime.map(Duration::from_secs),
+        session_lifetime: args.session_lifetime,
         validate_destinations: args.validate_destinations,
         allow_remote: args.allow_remote,
         ..emulator::EmulatorOptions::default()
@@ -54,7 +53,7 @@ pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
         )?
         .context("the built-in example fleet file is invalid")?,
         Some(path) => {
-            let Some(fleet) = load_fleet(ui, fleet::load(&path.to_string_lossy()))? else {
+            let Some(fleet) = load_fleet(ui, fleet::load(path))? else {
                 return Ok(Exit::Failure);
             };
             if fleet.discovery.is_needed() {

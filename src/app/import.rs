@@ -25,7 +25,7 @@ pub(super) async fn import(ui: &Ui, args: ImportArgs) -> Result<Exit> {
             ));
         }
     }
-    let aws = Aws::connect(aws_options(ui, &args.aws, Settings::default())?).await;
+    let aws = Aws::connect(aws_options(ui, &args.aws, Settings::default())).await;
     check_caller(ui, &aws).await?;
     // Known now: check_caller asked it, and the answer is kept.
     let caller = aws.caller_account().await?;

@@ -13,27 +13,94 @@ mod show;
 mod targets;
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use crate::aws::{self, Aws, AwsOptions, Retry, RetryLog};
+use crate::aws::{Aws, AwsOptions, Retry, RetryLog};
 use crate::cli::{AwsArgs, Cli, ColorWhen, Command, FilterArgs, PreflightMode};
-use crate::engine::ApiError;
 pub(crate) use crate::engine::discovery::Resolved;
 use crate::engine::select::Selection;
 use crate::engine::{self, LoggingApi, Plan};
+use crate::engine::{ApiError, ErrorCode};
 use crate::fleet::{self, Account, AccountId, Fleet, FleetFileError, Loaded, Settings, Target};
 use crate::render;
 pub(crate) use targets::{note_discovered, resolve_targets};
 
-/// The process exit code of a finished command (DESIGN §3).
+/// How a command that ran to its end came out; [`exit_code`] makes it the
+/// process exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
-    Success = 0,
-    Failure = 1,
-    Changes = 2,
+    /// Done, nothing to report: valid, no changes, compliant.
+    Success,
+    /// Done, but something failed: a target unreadable, a write failed or
+    /// stale, the file invalid. The command has said what.
+    Failure,
+    /// Changes (`plan --detailed-exitcode`) or findings (`audit`).
+    Changes,
+    /// A second Ctrl-C or SIGTERM during apply: stopped at once.
+    Interrupted,
+}
+
+/// Why fleet stopped without a command's [`Exit`]: the one channel every
+/// failure goes through on its way to [`exit_code`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line was not understood, or `--help`/`--version` was
+    /// asked (clap reports both the same way).
+    #[error(transparent)]
+    Usage(#[from] clap::Error),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The command stopped with an error.
+    #[error("{0:#}")]
+    Command(#[from] anyhow::Error),
+}
+
+/// The process exit code of a run, the only place that decides it
+/// (DESIGN §3; each command's `--help` says what its own codes mean):
+///
+/// | code | meaning |
+/// |---|---|
+/// | 0 | success; also `--help`, `--version`, and stdout closed by its reader (`fleet plan \| head`) |
+/// | 1 | an error: a usage error (not clap's 2, which would read as "changes"), a bad file, a target that failed |
+/// | 2 | changes present (`plan --detailed-exitcode`) or findings (`audit`) |
+/// | 130 | apply stopped by a second interrupt |
+pub fn exit_code(outcome: &Result<Exit, Error>) -> u8 {
+    match outcome {
+        Ok(Exit::Success) => 0,
+        Ok(Exit::Failure) => 1,
+        Ok(Exit::Changes) => 2,
+        Ok(Exit::Interrupted) => 130,
+        Err(Error::Usage(err)) if !err.use_stderr() => 0,
+        Err(Error::Command(err)) if closed_stdout(err) => 0,
+        Err(Error::Usage(_) | Error::Runtime(_) | Error::Command(_)) => 1,
+    }
+}
+
+/// Tells a person why the run failed, on stderr; nothing for a success,
+/// or for stdout closed by its reader (it has what it wanted).
+pub fn print_failure(outcome: &Result<Exit, Error>) {
+    match outcome {
+        Ok(_) => {}
+        Err(Error::Usage(err)) => {
+            let _ = err.print();
+        }
+        Err(Error::Command(err)) if closed_stdout(err) => {}
+        Err(err) => eprintln!("error: {err}"),
+    }
+}
+
+/// Runs the parsed command line to its end on a new async runtime.
+pub fn run_to_end(cli: Cli) -> Result<Exit, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    Ok(runtime.block_on(run(cli))?)
 }
 
 /// The built-in example, used by `fleet demo`.
@@ -169,10 +236,8 @@ pub async fn run(cli: Cli) -> Result<Exit> {
     let ui = Ui::new(&cli);
     let config = cli
         .config
-        .as_deref()
-        .unwrap_or(std::path::Path::new(DEFAULT_FLEET_FILE))
-        .to_string_lossy()
-        .into_owned();
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_FLEET_FILE));
     let exit = match cli.command {
         Command::Validate => validate(&ui, &config),
         Command::Targets(args) => targets::targets(&ui, &config, args).await,
@@ -189,11 +254,7 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Man => completions::man(),
     };
     ui.retry_summary();
-    match exit {
-        // `fleet plan | head`: the reader has what it wanted.
-        Err(err) if closed_stdout(&err) => Ok(Exit::Success),
-        exit => exit,
-    }
+    exit
 }
 
 /// Whether an error is stdout closed by its reader.
@@ -233,14 +294,15 @@ pub(crate) fn load_fleet(ui: &Ui, loaded: Result<Loaded, FleetFileError>) -> Res
     }
 }
 
-pub(crate) fn validate(ui: &Ui, config: &str) -> Result<Exit> {
+pub(crate) fn validate(ui: &Ui, config: &Path) -> Result<Exit> {
     let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
         return Ok(Exit::Failure);
     };
     let mut out = anstream::stdout();
     writeln!(
         out,
-        "{config} is valid: {} in {}, {}.",
+        "{} is valid: {} in {}, {}.",
+        config.display(),
         render::count(fleet.targets.len(), "target"),
         render::count(fleet.accounts.len(), "account"),
         render::count(fleet.profiles.len(), "profile")
@@ -258,28 +320,16 @@ pub(crate) fn validate(ui: &Ui, config: &str) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-pub(crate) fn aws_options(ui: &Ui, args: &AwsArgs, settings: Settings) -> Result<AwsOptions> {
-    let seconds = |name: &str, value: f64| -> Result<Duration> {
-        Duration::try_from_secs_f64(value)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .with_context(|| format!("--{name} must be a positive number of seconds, not {value}"))
-    };
-    Ok(AwsOptions {
-        connect_timeout: seconds("connect-timeout", args.connect_timeout)?,
-        attempt_timeout: seconds("attempt-timeout", args.attempt_timeout)?,
-        operation_timeout: seconds("operation-timeout", args.operation_timeout)?,
+pub(crate) fn aws_options(ui: &Ui, args: &AwsArgs, settings: Settings) -> AwsOptions {
+    AwsOptions {
+        connect_timeout: args.connect_timeout,
+        attempt_timeout: args.attempt_timeout,
+        operation_timeout: args.operation_timeout,
         max_attempts: args.max_attempts,
         settings,
         retry_log: ui.retry_log.clone(),
         ..AwsOptions::default()
-    })
-}
-
-/// The window of `--permission-retry`, for the commands that write.
-pub(crate) fn permission_retry(seconds: f64) -> Result<Duration> {
-    Duration::try_from_secs_f64(seconds)
-        .with_context(|| format!("--permission-retry must be a number of seconds, not {seconds}"))
+    }
 }
 
 pub(crate) fn concurrency(args: &AwsArgs, settings: &Settings) -> usize {
@@ -320,12 +370,12 @@ pub(crate) async fn check_caller(ui: &Ui, aws: &Aws) -> Result<AccountId, Caller
     for cause in aws.caller_causes() {
         ui.note(&format!("  cause: {cause}"));
     }
-    Err(match error.code.as_str() {
-        aws::CONNECTION_ERROR | "Timeout" => CallerError::Unreachable {
+    Err(match error.code {
+        code if code.is_unreachable() => CallerError::Unreachable {
             endpoint: aws.endpoint_url().map(str::to_owned),
             message: error.message,
         },
-        aws::NO_CREDENTIALS => CallerError::NoCredentials {
+        ErrorCode::NoCredentials => CallerError::NoCredentials {
             message: error.message,
         },
         _ => CallerError::Refused { error },
@@ -382,21 +432,21 @@ pub(crate) struct Opened {
 
 /// Loads the fleet file (printing its problems), connects to AWS and
 /// resolves discovered targets; `None` when the file is invalid.
-pub(crate) async fn open(ui: &Ui, config: &str, args: &AwsArgs) -> Result<Option<Opened>> {
+pub(crate) async fn open(ui: &Ui, config: &Path, args: &AwsArgs) -> Result<Option<Opened>> {
     open_with(ui, config, args, None).await
 }
 
 /// [`open`], with `--permission-retry` for a command that writes.
 pub(crate) async fn open_with(
     ui: &Ui,
-    config: &str,
+    config: &Path,
     args: &AwsArgs,
     permission_retry: Option<Duration>,
 ) -> Result<Option<Opened>> {
     let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
         return Ok(None);
     };
-    let mut options = aws_options(ui, args, fleet.settings.clone())?;
+    let mut options = aws_options(ui, args, fleet.settings.clone());
     if let Some(window) = permission_retry {
         options.permission_retry_window = window;
     }
@@ -478,4 +528,56 @@ pub(crate) fn timestamp() -> String {
     jiff::Timestamp::now()
         .round(jiff::Unit::Second)
         .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn usage(args: &[&str]) -> Error {
+        Error::Usage(Cli::try_parse_from(args).expect_err("clap refuses or answers"))
+    }
+
+    #[test]
+    fn every_outcome_has_its_exit_code() {
+        let broken_pipe = || {
+            anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+                .context("cannot write the plan")
+        };
+        let outcomes: [(Result<Exit, Error>, u8); 11] = [
+            (Ok(Exit::Success), 0),
+            (Ok(Exit::Failure), 1),
+            (Ok(Exit::Changes), 2),
+            (Ok(Exit::Interrupted), 130),
+            (Err(usage(&["fleet", "--help"])), 0),
+            (Err(usage(&["fleet", "--version"])), 0),
+            (Err(usage(&["fleet", "plan", "--bogus"])), 1),
+            (
+                Err(usage(&["fleet", "apply", "--permission-retry", "abc"])),
+                1,
+            ),
+            (Err(Error::Runtime(std::io::Error::other("no threads"))), 1),
+            (Err(Error::Command(anyhow::anyhow!("bad plan"))), 1),
+            // `fleet plan | head`: the reader has what it wanted.
+            (Err(Error::Command(broken_pipe())), 0),
+        ];
+        for (outcome, code) in &outcomes {
+            assert_eq!(exit_code(outcome), *code, "{outcome:?}");
+        }
+    }
+
+    #[test]
+    fn command_errors_read_with_their_causes() {
+        let err = anyhow::anyhow!("connection refused").context("cannot read the plan");
+        assert_eq!(
+            Error::Command(err).to_string(),
+            "cannot read the plan: connection refused"
+        );
+        assert_eq!(
+            Error::Runtime(std::io::Error::other("no threads")).to_string(),
+            "cannot start the async runtime: no threads"
+        );
+    }
 }

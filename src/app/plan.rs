@@ -14,7 +14,7 @@ use crate::engine::saved::SavedPlan;
 use crate::render;
 use crate::render::markdown::PlanSource;
 
-pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> {
+pub(super) async fn plan(ui: &Ui, config: &std::path::Path, args: PlanArgs) -> Result<Exit> {
     let Some(Opened {
         aws,
         concurrency,

@@ -99,7 +99,7 @@ fn print_scp(ui: &Ui, fleet: &Fleet, break_glass: Option<&str>) -> Result<Exit> 
 }
 use crate::fleet::{self, AccountId, Placeholders, Region};
 
-pub(super) fn policy(ui: &Ui, config: &str, args: PolicyArgs) -> Result<Exit> {
+pub(super) fn policy(ui: &Ui, config: &std::path::Path, args: PolicyArgs) -> Result<Exit> {
     let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
         return Ok(Exit::Failure);
     };
@@ -126,8 +126,8 @@ pub(super) fn policy(ui: &Ui, config: &str, args: PolicyArgs) -> Result<Exit> {
         .collect();
     if profiles.is_empty() {
         match &args.profile {
-            Some(name) => bail!("no profile `{name}` that logs in {config}"),
-            None => bail!("no profile in {config} logs anywhere"),
+            Some(name) => bail!("no profile `{name}` that logs in {}", config.display()),
+            None => bail!("no profile in {} logs anywhere", config.display()),
         }
     }
     let mut out = anstream::stdout();

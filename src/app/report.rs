@@ -9,6 +9,7 @@ use super::plan::print_plan;
 use super::{Exit, Ui};
 use crate::cli::ReportArgs;
 use crate::engine::saved::{self, SavedPlan};
+use crate::fleet::{AccountId, Region};
 use crate::render;
 
 pub(super) fn report(ui: &Ui, args: ReportArgs) -> Result<Exit> {
@@ -68,7 +69,7 @@ fn same_fleet_file(plans: &[(&str, &SavedPlan)]) -> Result<()> {
 fn merge(plans: Vec<(String, SavedPlan)>) -> Result<SavedPlan> {
     let mut plans = plans.into_iter();
     let (first_path, mut merged) = plans.next().context("no plan given")?;
-    let mut owner: HashMap<(String, String), String> = HashMap::new();
+    let mut owner: HashMap<(AccountId, Region), String> = HashMap::new();
     for target in &merged.targets {
         owner.insert(
             (target.account_id.clone(), target.region.clone()),

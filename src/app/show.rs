@@ -8,7 +8,7 @@ use crate::cli::{ShowArgs, ShowFormat};
 use crate::engine;
 use crate::render;
 
-pub(super) async fn show(ui: &Ui, config: &str, args: ShowArgs) -> Result<Exit> {
+pub(super) async fn show(ui: &Ui, config: &std::path::Path, args: ShowArgs) -> Result<Exit> {
     let Some(Opened {
         aws,
         concurrency,

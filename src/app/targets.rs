@@ -127,14 +127,14 @@ fn report(ui: &Ui, resolution: &Resolved) {
 /// `fleet targets`: every target, resolved, and where it came from. Needs
 /// the network only when the file has organizational units or enabled
 /// regions.
-pub(super) async fn targets(ui: &Ui, config: &str, args: TargetsArgs) -> Result<Exit> {
+pub(super) async fn targets(ui: &Ui, config: &std::path::Path, args: TargetsArgs) -> Result<Exit> {
     let Some(fleet) = load_fleet(ui, fleet::load(config))? else {
         return Ok(Exit::Failure);
     };
     // Everything discovery finds is on stdout: nothing to repeat on stderr.
     let mut resolved = if fleet.discovery.is_needed() {
         let concurrency = concurrency(&args.aws, &fleet.settings);
-        let aws = Aws::connect(aws_options(ui, &args.aws, fleet.settings.clone())?).await;
+        let aws = Aws::connect(aws_options(ui, &args.aws, fleet.settings.clone())).await;
         resolve(ui, fleet, &aws, concurrency).await?
     } else {
         discovery::resolve_listed(fleet)

@@ -20,7 +20,7 @@ use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_runtime_api::http::Response;
 use tokio::sync::Mutex;
 
-use crate::engine::ApiError;
+use crate::engine::{ApiError, ErrorCode};
 
 /// The longest a session is used before its expiry: renewed this long
 /// before, or a quarter of its lifetime before when that is shorter.
@@ -129,19 +129,20 @@ fn assume_role_error(role_arn: &str, err: &CredentialsError) -> ApiError {
             context
                 .err()
                 .code()
-                .unwrap_or("AssumeRoleFailed")
-                .to_owned(),
+                .map_or(ErrorCode::AssumeRoleFailed, |code| {
+                    ErrorCode::Aws(code.to_owned())
+                }),
             context.err().message().map_or_else(
                 || DisplayErrorContext(context.err()).to_string(),
                 str::to_owned,
             ),
         ),
         Some(other) => (
-            "ConnectionError".to_owned(),
+            ErrorCode::ConnectionError,
             DisplayErrorContext(other).to_string(),
         ),
         None => (
-            "AssumeRoleFailed".to_owned(),
+            ErrorCode::AssumeRoleFailed,
             DisplayErrorContext(err).to_string(),
         ),
     };

@@ -172,7 +172,7 @@ impl Intercept for AttemptCounter {
                 let throttling = response
                     .headers()
                     .get("x-amzn-errortype")
-                    .is_some_and(|kind| kind.contains("Throttl"));
+                    .is_some_and(crate::engine::ErrorCode::names_throttling);
                 if status == 429 || throttling {
                     Some(Setback::Throttled)
                 } else if status >= 500 {

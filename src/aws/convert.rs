@@ -39,8 +39,9 @@ pub fn from_sdk(config: &sdk::LoggingConfig) -> Option<LoggingConfig> {
 /// omitted from a Put turns on server-side. A desired configuration has
 /// every flag; `true` stands in only for what AWS would assume anyway.
 pub fn to_sdk(config: &LoggingConfig) -> Result<sdk::LoggingConfig, ApiError> {
-    let invalid =
-        |err: aws_sdk_bedrock::error::BuildError| ApiError::new("InvalidRequest", err.to_string());
+    let invalid = |err: aws_sdk_bedrock::error::BuildError| {
+        ApiError::new(crate::engine::ErrorCode::InvalidRequest, err.to_string())
+    };
     let s3 = |s3: &S3Config| {
         sdk::S3Config::builder()
             .bucket_name(&s3.bucket_name)

@@ -22,7 +22,7 @@ pub(super) fn absent<T>(
 ) -> Result<Option<T>, ApiError> {
     match result {
         Ok(value) => Ok(Some(value)),
-        Err(err) if codes.contains(&err.code.as_str()) => Ok(None),
+        Err(err) if err.code.aws().is_some_and(|code| codes.contains(&code)) => Ok(None),
         Err(err) => Err(err),
     }
 }

@@ -11,14 +11,7 @@ use aws_sdk_bedrock::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::http::Response;
 
-use crate::engine::ApiError;
-
-/// fleet's own code for an endpoint that does not implement the service.
-pub const NOT_SERVED: &str = ApiError::NOT_SERVED;
-/// fleet's own code for a run without AWS credentials.
-pub const NO_CREDENTIALS: &str = "NoCredentials";
-/// fleet's own code for an endpoint that cannot be reached.
-pub const CONNECTION_ERROR: &str = "ConnectionError";
+use crate::engine::{ApiError, ErrorCode};
 
 /// An SDK failure as fleet reports it.
 pub fn api_error<E>(err: SdkError<E, Response>) -> ApiError
@@ -34,23 +27,23 @@ where
                 // client error without one, or an "unknown operation", comes
                 // from an endpoint that does not implement this service.
                 None if (400..500).contains(&status) => ApiError::new(
-                    NOT_SERVED,
+                    ErrorCode::NotServed,
                     format!(
                         "the endpoint answered HTTP {status} without an AWS error: it does not serve this AWS service"
                     ),
                 ),
                 Some(code @ ("UnknownOperationException" | "InvalidAction")) => ApiError::new(
-                    NOT_SERVED,
+                    ErrorCode::NotServed,
                     format!("the endpoint does not serve this AWS service ({code})"),
                 ),
                 Some(code) => ApiError::new(
-                    code,
+                    ErrorCode::Aws(code.to_owned()),
                     service
                         .message()
                         .map_or_else(|| format!("HTTP status {status}"), one_line),
                 ),
                 None => ApiError::new(
-                    format!("HTTP{status}"),
+                    ErrorCode::Http(status),
                     service
                         .message()
                         .map_or_else(|| format!("HTTP status {status}"), one_line),
@@ -58,7 +51,7 @@ where
             }
         }
         SdkError::TimeoutError(_) => ApiError::new(
-            "Timeout",
+            ErrorCode::Timeout,
             "no answer within the operation timeout (--operation-timeout)",
         ),
         SdkError::DispatchFailure(failure) => dispatch_error(failure.as_connector_error(), &err),
@@ -67,7 +60,7 @@ where
         // implement the service.
         SdkError::ResponseError(context) if context.raw().status().is_client_error() => {
             ApiError::new(
-                NOT_SERVED,
+                ErrorCode::NotServed,
                 format!(
                     "the endpoint answered HTTP {} in a form this AWS service never uses: it does not serve this AWS service",
                     context.raw().status().as_u16()
@@ -75,11 +68,11 @@ where
             )
         }
         SdkError::ResponseError(_) => ApiError::new(
-            "ResponseError",
+            ErrorCode::ResponseError,
             format!("the answer could not be read: {}", innermost(&err)),
         ),
         _ => ApiError::new(
-            "RequestError",
+            ErrorCode::RequestError,
             format!("the request could not be sent: {}", innermost(&err)),
         ),
     }
@@ -88,7 +81,7 @@ where
 /// A call's failure with how many attempts the SDK made; a throttled call
 /// also says how to throttle less.
 pub(crate) fn after_attempts(err: ApiError, attempts: u32, throttled: bool) -> ApiError {
-    let throttled = throttled || err.code.contains("Throttl");
+    let throttled = throttled || err.is_throttling();
     if attempts <= 1 && !throttled {
         return err;
     }
@@ -113,29 +106,29 @@ fn dispatch_error(connector: Option<&ConnectorError>, err: &(dyn Error + 'static
     if let Some(credentials) = find::<CredentialsError>(err) {
         return match credentials {
             CredentialsError::CredentialsNotLoaded(_) => ApiError::new(
-                NO_CREDENTIALS,
+                ErrorCode::NoCredentials,
                 "no AWS credentials found (environment, AWS_PROFILE, SSO, web identity, container and instance metadata were tried); set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`",
             ),
             _ => ApiError::new(
-                "CredentialsError",
+                ErrorCode::CredentialsError,
                 format!("cannot load AWS credentials: {}", innermost(credentials)),
             ),
         };
     }
     match connector {
         Some(connector) if connector.is_timeout() => ApiError::new(
-            "Timeout",
+            ErrorCode::Timeout,
             "no connection within the connect timeout (--connect-timeout)",
         ),
         Some(connector) if connector.is_io() => {
             let cause = find::<io::Error>(err).map_or_else(|| innermost(err), io_cause);
             ApiError::new(
-                CONNECTION_ERROR,
+                ErrorCode::ConnectionError,
                 format!("cannot connect to the endpoint: {cause}"),
             )
         }
         _ => ApiError::new(
-            CONNECTION_ERROR,
+            ErrorCode::ConnectionError,
             format!("the call could not be sent: {}", innermost(err)),
         ),
     }

@@ -241,7 +241,7 @@ fn is_fleet_rule(rule: &s3::LifecycleRule) -> bool {
 }
 
 fn invalid(err: impl std::fmt::Display) -> ApiError {
-    ApiError::new("InvalidRequest", err.to_string())
+    ApiError::new(crate::engine::ErrorCode::InvalidRequest, err.to_string())
 }
 
 impl ManagedApi for Aws {

@@ -32,7 +32,7 @@ use crate::fleet::{AccountId, Settings};
 use crate::logging::LoggingConfig;
 use assumed::{AssumedRole, Renewing};
 pub use attempts::{Retry, RetryLog, RetryTotals, Setback};
-pub use errors::{CONNECTION_ERROR, NO_CREDENTIALS, api_error};
+pub use errors::api_error;
 pub use organizations::Organizations;
 
 /// How fleet talks to AWS.
@@ -182,7 +182,7 @@ impl Aws {
                     .and_then(AccountId::parse)
                     .ok_or_else(|| {
                         ApiError::new(
-                            "InvalidIdentity",
+                            crate::engine::ErrorCode::InvalidIdentity,
                             "sts:GetCallerIdentity returned no account id",
                         )
                     })
@@ -217,7 +217,7 @@ impl Aws {
         }
         let Some(role_arn) = at.role_arn else {
             return Err(ApiError::new(
-                "NoRoleToAssume",
+                crate::engine::ErrorCode::NoRoleToAssume,
                 format!(
                     "account {} has no role_arn and fleet.role_name is unset, but the caller is account {caller}; set role_name in [fleet] or role_arn for this account",
                     at.account_id
@@ -269,13 +269,9 @@ impl Aws {
 /// that means "not enabled" (regions enabled by default cannot be disabled,
 /// so there it is a real credentials problem and stays as AWS said it).
 fn at_target(at: Location<'_>, err: ApiError) -> ApiError {
-    let rejected_token = matches!(
-        err.code.as_str(),
-        "UnrecognizedClientException" | "InvalidClientTokenId"
-    );
-    if rejected_token && at.region.is_opt_in() {
+    if err.code.is_rejected_token() && at.region.is_opt_in() {
         return ApiError::new(
-            crate::engine::REGION_NOT_ENABLED,
+            crate::engine::ErrorCode::RegionNotEnabled,
             format!(
                 "region {region} is not enabled in account {account}: AWS rejects the credentials there ({code}: {message}); enable {region} in the account (AWS console: Account, AWS Regions; or `aws account enable-region --region-name {region}`), or remove it from the account's regions in the fleet file",
                 region = at.region,
@@ -286,11 +282,6 @@ fn at_target(at: Location<'_>, err: ApiError) -> ApiError {
         );
     }
     err
-}
-
-/// AWS's answer while a new role or policy has not propagated yet.
-fn is_permission_lag(err: &ApiError) -> bool {
-    err.code == "ValidationException" && err.message.contains("Failed to validate permissions")
 }
 
 /// The per-call settings: the target's region, and retry state of its own so
@@ -371,7 +362,7 @@ impl LoggingApi for Aws {
                 // see it yet; this one 400 is worth waiting for, others not.
                 Err(err)
                     if wait == PermissionWait::Wait
-                        && is_permission_lag(&err)
+                        && err.is_permission_lag()
                         && started.elapsed() + delay <= self.permission_retry_window =>
                 {
                     let jitter =

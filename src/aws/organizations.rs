@@ -94,7 +94,7 @@ impl DiscoveryApi for Organizations<'_> {
                 let id = account.id().unwrap_or_default();
                 let id = AccountId::parse(id).ok_or_else(|| {
                     ApiError::new(
-                        "InvalidResponse",
+                        crate::engine::ErrorCode::InvalidResponse,
                         format!("organizations:ListAccountsForParent on {parent} returned the account id `{id}`"),
                     )
                 })?;

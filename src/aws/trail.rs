@@ -67,7 +67,9 @@ impl TrailApi for Aws {
                 .attribute_key(LookupAttributeKey::EventName)
                 .attribute_value(name)
                 .build()
-                .map_err(|err| ApiError::new("InvalidRequest", err.to_string()))?;
+                .map_err(|err| {
+                    ApiError::new(crate::engine::ErrorCode::InvalidRequest, err.to_string())
+                })?;
             let page = client
                 .lookup_events()
                 .lookup_attributes(attribute)

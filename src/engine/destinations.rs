@@ -758,7 +758,7 @@ fn in_region(desired: &Desired, live: Live) -> Result<Live, ApiError> {
         && let Some(found) = bucket.region.as_ref().filter(|found| *found != region)
     {
         return Err(ApiError::new(
-            "BucketInAnotherRegion",
+            super::ErrorCode::BucketInAnotherRegion,
             format!(
                 "bucket {name} exists in {found}, but the logging configuration of {region} can only deliver to a bucket in {region}; choose another bucket_name (with {{region}} in it)"
             ),
@@ -792,14 +792,14 @@ pub fn blocked_targets(
 /// A bucket name somebody else holds is a fact about the name, not a
 /// passing failure: say so and how to fix it.
 fn explain(resource: &Resource, err: ApiError) -> ApiError {
-    match (resource, err.code.as_str()) {
-        (Resource::Bucket { name, .. }, "BucketAlreadyExists") => ApiError::new(
+    match (resource, err.code.aws()) {
+        (Resource::Bucket { name, .. }, Some("BucketAlreadyExists")) => ApiError::new(
             err.code.clone(),
             format!(
                 "the bucket name {name} is taken by another AWS account (bucket names are global); choose another bucket_name, e.g. one with {{account_id}} and {{region}} in it"
             ),
         ),
-        (Resource::Bucket { name, .. }, "BucketAlreadyOwnedByYou") => ApiError::new(
+        (Resource::Bucket { name, .. }, Some("BucketAlreadyOwnedByYou")) => ApiError::new(
             err.code.clone(),
             format!(
                 "this account already has a bucket named {name} in another region; a destination must be in the target's region, so choose another bucket_name (with {{region}} in it)"

@@ -278,7 +278,7 @@ fn conflict_lines(conflicts: &[Conflict]) -> String {
 }
 
 fn organizations_hint(error: &ApiError) -> &'static str {
-    match error.code.as_str() {
+    match error.code.aws().unwrap_or_default() {
         "AccessDeniedException" | "AWSOrganizationsNotInUseException" => {
             " (discovery needs the credentials of the organization's management account or of a delegated administrator)"
         }
@@ -564,7 +564,7 @@ fn add_targets(
             Err(invalid) => resolved.unresolved.push(Unresolved {
                 account: account.clone(),
                 region: Some(region),
-                error: ApiError::new("InvalidProfile", invalid.to_string()),
+                error: ApiError::new(super::ErrorCode::InvalidProfile, invalid.to_string()),
             }),
         }
     }

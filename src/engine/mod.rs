@@ -4,6 +4,7 @@
 //! [`LoggingApi`] for the real SDK, tests implement it in memory, and
 //! `render/` turns the results into text.
 
+mod api_error;
 mod apply;
 pub mod attribution;
 pub mod audit;
@@ -20,9 +21,9 @@ pub mod select;
 pub mod usage;
 pub mod weaken;
 
-use std::fmt;
 use std::future::Future;
 
+pub use api_error::{ApiError, ErrorCode};
 pub use apply::{
     ApplyOptions, ApplyOutcome, ApplyReport, Recheck, SkipReason, StaleTarget, TargetApply,
     apply_changes, check_stale,
@@ -42,58 +43,6 @@ pub struct Location<'a> {
     pub role_arn: Option<&'a str>,
     pub region: &'a Region,
 }
-
-/// What went wrong in one call, as AWS (or the network) said it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ApiError {
-    /// The AWS error code (`AccessDeniedException`, `ThrottlingException`)
-    /// or fleet's own (`ConnectionError`, `Timeout`, `AssumeRoleFailed`).
-    pub code: String,
-    pub message: String,
-}
-
-/// fleet's code for a call to a region the account has not enabled.
-pub const REGION_NOT_ENABLED: &str = "RegionNotEnabled";
-
-impl ApiError {
-    /// True when the call went to a region the account has not enabled.
-    pub fn is_region_not_enabled(&self) -> bool {
-        self.code == REGION_NOT_ENABLED
-    }
-
-    /// fleet's code for an endpoint that does not implement the service it
-    /// was asked (an emulator or proxy answering 404 or "unknown
-    /// operation"): not a missing permission, and not the target's fault.
-    pub const NOT_SERVED: &'static str = "NotServed";
-
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError {
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-
-    pub fn is_not_served(&self) -> bool {
-        self.code == Self::NOT_SERVED
-    }
-
-    /// Whether AWS refused the call for lack of a permission.
-    pub fn is_access_denied(&self) -> bool {
-        self.code.contains("AccessDenied")
-            || matches!(
-                self.code.as_str(),
-                "HTTP403" | "Forbidden" | "UnauthorizedOperation" | "AuthorizationError"
-            )
-    }
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
-
-impl std::error::Error for ApiError {}
 
 /// Whether a Put that AWS rejects with "Failed to validate permissions" is
 /// worth retrying: only while IAM may still be propagating a role or policy

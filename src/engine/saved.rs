@@ -69,8 +69,10 @@ pub struct SavedPlan {
 #[serde(deny_unknown_fields)]
 pub struct SavedDestination {
     pub resource: Resource,
-    /// `create`, `update`, `no-op`, or `failed` when it could not be read.
-    pub action: String,
+    /// `create`, `update`, `no-op`, or `failed` (`None`) when it could not
+    /// be read.
+    #[serde(with = "field::action")]
+    pub action: Option<Action>,
     pub before: Option<serde_json::Value>,
     pub after: serde_json::Value,
     pub diff: String,
@@ -128,14 +130,14 @@ pub fn stale_destinations(
 impl SavedDestination {
     fn new(plan: &ResourcePlan, targets: &[TargetPlan]) -> SavedDestination {
         let action = match &plan.before {
-            Err(_) => "failed",
-            Ok(_) if !plan.is_change() => "no-op",
-            Ok(None) => "create",
-            Ok(Some(_)) => "update",
+            Err(_) => None,
+            Ok(_) if !plan.is_change() => Some(Action::NoOp),
+            Ok(None) => Some(Action::Create),
+            Ok(Some(_)) => Some(Action::Update),
         };
         SavedDestination {
             resource: plan.desired.resource.clone(),
-            action: action.to_owned(),
+            action,
             before: plan.before.clone().ok().flatten(),
             after: plan.after.clone(),
             diff: plan.diff(),
@@ -310,15 +312,18 @@ pub struct AssumeRole {
 pub struct SavedTarget {
     /// `ACCOUNT/REGION`.
     pub target: String,
-    pub account_id: String,
+    #[serde(deserialize_with = "field::account_id")]
+    pub account_id: AccountId,
     pub account_name: Option<String>,
-    pub region: String,
+    #[serde(deserialize_with = "field::region")]
+    pub region: Region,
     pub profile: String,
     /// The role assumed for this account; `null` for the caller's own.
     pub role_arn: Option<String>,
-    /// `create`, `update`, `delete`, `no-op`, or `failed` when the target
-    /// could not be read.
-    pub action: String,
+    /// `create`, `update`, `delete`, `no-op`, or `failed` (`None`) when the
+    /// target could not be read.
+    #[serde(with = "field::action")]
+    pub action: Option<Action>,
     /// The live configuration read when planning (`null`: none). A flag
     /// AWS did not report in that region is `null` here.
     pub before: Option<LoggingConfig>,
@@ -412,25 +417,39 @@ impl SavedPlan {
         }
     }
 
-    /// Parses a saved plan and checks that it is internally consistent.
+    /// Parses a saved plan into its typed fields and checks that it is
+    /// internally consistent. A field that does not parse is named in the
+    /// error, with its line and column.
     pub fn parse(path: &str, text: &str) -> Result<SavedPlan, SavedPlanError> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|error| SavedPlanError::Json {
-                path: path.to_owned(),
-                error,
-            })?;
-        let version = value.get("format_version");
+        /// Only the version, so that a plan of another version is refused
+        /// as such, not for the fields it has.
+        #[derive(Deserialize)]
+        struct Versioned {
+            format_version: Option<serde_json::Value>,
+        }
+        let version = match serde_json::from_str::<Versioned>(text) {
+            Ok(versioned) => versioned.format_version,
+            Err(error) if error.is_syntax() || error.is_eof() => {
+                return Err(SavedPlanError::Json {
+                    path: path.to_owned(),
+                    error,
+                });
+            }
+            // Valid JSON, but not an object with a version.
+            Err(_) => None,
+        };
         let readable = version
+            .as_ref()
             .and_then(serde_json::Value::as_u64)
             .is_some_and(|v| READABLE_VERSIONS.iter().any(|r| u64::from(*r) == v));
         if !readable {
             return Err(SavedPlanError::Version {
                 path: path.to_owned(),
-                found: version.map_or_else(|| "(missing)".to_owned(), ToString::to_string),
+                found: version.map_or_else(|| "(missing)".to_owned(), |v| v.to_string()),
             });
         }
         let saved: SavedPlan =
-            serde_json::from_value(value).map_err(|error| SavedPlanError::Shape {
+            serde_json::from_str(text).map_err(|error| SavedPlanError::Shape {
                 path: path.to_owned(),
                 error,
             })?;
@@ -451,7 +470,7 @@ impl SavedPlan {
     /// Rebuilds the engine's plan: each target's `before` becomes its live
     /// configuration and `after` its desired one.
     pub fn to_plan(&self, path: &str) -> Result<Plan, SavedPlanError> {
-        let mut accounts: HashMap<&str, Arc<Account>> = HashMap::new();
+        let mut accounts: HashMap<&AccountId, Arc<Account>> = HashMap::new();
         let mut targets = Vec::with_capacity(self.targets.len());
         let mut changed_outside = Vec::new();
         for saved in &self.targets {
@@ -460,22 +479,18 @@ impl SavedPlan {
                 target: saved.target.clone(),
                 reason: reason.to_owned(),
             };
-            let id = AccountId::parse(&saved.account_id)
-                .ok_or_else(|| bad("account_id is not 12 digits"))?;
-            let region = Region::parse(&saved.region)
-                .ok_or_else(|| bad("region is not an AWS region name"))?;
             let account = accounts
-                .entry(saved.account_id.as_str())
+                .entry(&saved.account_id)
                 .or_insert_with(|| {
                     Arc::new(Account {
-                        id,
+                        id: saved.account_id.clone(),
                         name: saved.account_name.clone(),
                         role_arn: saved.role_arn.clone(),
                     })
                 })
                 .clone();
-            let live = match (&saved.error, saved.action.as_str()) {
-                (Some(error), "failed") => Err(error.clone()),
+            let live = match (&saved.error, saved.action) {
+                (Some(error), None) => Err(error.clone()),
                 (None, _) => Ok(saved.before.clone().map(LoggingConfig::canonical)),
                 _ => return Err(bad("an error is recorded but the action is not `failed`")),
             };
@@ -490,7 +505,7 @@ impl SavedPlan {
             }
             let target = Target {
                 account,
-                region,
+                region: saved.region.clone(),
                 profile: Arc::from(saved.profile.as_str()),
                 desired: saved.after.clone().map(LoggingConfig::canonical),
                 managed: saved.managed.clone(),
@@ -500,11 +515,11 @@ impl SavedPlan {
                 live,
                 preflight: saved.preflight.clone(),
             };
-            let recorded = plan.action().map_or("failed", Action::as_str);
-            if recorded != saved.action {
+            if plan.action() != saved.action {
                 return Err(bad(&format!(
-                    "action is `{}` but before and after say `{recorded}`",
-                    saved.action
+                    "action is `{}` but before and after say `{}`",
+                    field::action_name(saved.action),
+                    field::action_name(plan.action())
                 )));
             }
             if plan.target.id().to_string() != saved.target {
@@ -528,12 +543,12 @@ impl SavedTarget {
         let target = &plan.target;
         SavedTarget {
             target: target.id().to_string(),
-            account_id: target.account.id.to_string(),
+            account_id: target.account.id.clone(),
             account_name: target.account.name.clone(),
-            region: target.region.to_string(),
+            region: target.region.clone(),
             profile: target.profile.to_string(),
             role_arn: target.account.role_arn.clone(),
-            action: plan.action().map_or("failed", Action::as_str).to_owned(),
+            action: plan.action(),
             before: plan.live.as_ref().ok().cloned().flatten(),
             weakens: plan.losses(),
             unreported_flags: match &plan.live {
@@ -550,6 +565,61 @@ impl SavedTarget {
             managed: target.managed.clone(),
             preflight: plan.preflight.clone(),
             changed_outside: None,
+        }
+    }
+}
+
+/// The fields of a saved target that parse into fleet's types; an error
+/// names the field and the value found.
+mod field {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Action;
+    use crate::fleet::{AccountId, Region};
+
+    pub(super) fn account_id<'de, D: Deserializer<'de>>(d: D) -> Result<AccountId, D::Error> {
+        let text = String::deserialize(d)?;
+        AccountId::parse(&text)
+            .ok_or_else(|| D::Error::custom(format!("account_id is not 12 digits: `{text}`")))
+    }
+
+    pub(super) fn region<'de, D: Deserializer<'de>>(d: D) -> Result<Region, D::Error> {
+        let text = String::deserialize(d)?;
+        Region::parse(&text)
+            .ok_or_else(|| D::Error::custom(format!("region is not an AWS region name: `{text}`")))
+    }
+
+    /// How a target's action is written: the action, or `failed` for none.
+    pub(super) fn action_name(action: Option<Action>) -> &'static str {
+        action.map_or("failed", Action::as_str)
+    }
+
+    /// A target's action, `failed` (`None`) when it could not be read.
+    pub(super) mod action {
+        use super::*;
+
+        pub(in super::super) fn serialize<S: Serializer>(
+            action: &Option<Action>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            s.serialize_str(action_name(*action))
+        }
+
+        pub(in super::super) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<Action>, D::Error> {
+            let text = String::deserialize(d)?;
+            [Action::Create, Action::Update, Action::Delete, Action::NoOp]
+                .into_iter()
+                .map(Some)
+                .chain([None])
+                .find(|action| action_name(*action) == text)
+                .ok_or_else(|| {
+                    D::Error::custom(format!(
+                        "action is not one of create, update, delete, no-op, failed: `{text}`"
+                    ))
+                })
         }
     }
 }

@@ -315,3 +315,109 @@ async fn a_write_that_reads_back_different_is_not_applied() {
             .any(|r| matches!(&r.outcome, ApplyOutcome::Mismatch { read_back: Some(_) }))
     );
 }
+
+/// A version 1 plan as fleet 0.1 wrote it, before error codes were typed:
+/// one target unreadable for a reason of fleet's own, one for AWS's.
+const OLD_PLAN_WITH_ERRORS: &str = r#"{
+  "format_version": 1,
+  "fleet_file": "fleet.toml",
+  "fleet_sha256": "00",
+  "created_at": "2026-01-01T00:00:00Z",
+  "fleet_version": "0.1.0",
+  "assume_role": { "external_id": null, "session_name": null },
+  "summary": { "create": 0, "update": 0, "delete": 0, "unchanged": 0, "failed": 2 },
+  "targets": [
+    {
+      "target": "prod/ap-east-1",
+      "account_id": "111111111111",
+      "account_name": "prod",
+      "region": "ap-east-1",
+      "profile": "off",
+      "role_arn": "arn:aws:iam::111111111111:role/Admin",
+      "action": "failed",
+      "before": null,
+      "after": null,
+      "diff": "",
+      "error": { "code": "RegionNotEnabled", "message": "region ap-east-1 is not enabled in account 111111111111" }
+    },
+    {
+      "target": "prod/us-east-1",
+      "account_id": "111111111111",
+      "account_name": "prod",
+      "region": "us-east-1",
+      "profile": "off",
+      "role_arn": "arn:aws:iam::111111111111:role/Admin",
+      "action": "failed",
+      "before": null,
+      "after": null,
+      "diff": "",
+      "error": { "code": "AccessDeniedException", "message": "not authorized" }
+    }
+  ]
+}"#;
+
+#[test]
+fn an_old_saved_plan_with_errors_reads_typed_and_writes_the_same_codes() {
+    let saved = SavedPlan::parse("old.json", OLD_PLAN_WITH_ERRORS).unwrap();
+    let plan = saved.to_plan("old.json").unwrap();
+    let errors: Vec<&ApiError> = plan
+        .targets
+        .iter()
+        .map(|t| t.live.as_ref().unwrap_err())
+        .collect();
+    assert_eq!(errors[0].code, ErrorCode::RegionNotEnabled);
+    assert!(errors[0].is_region_not_enabled());
+    assert_eq!(
+        errors[1].code,
+        ErrorCode::Aws("AccessDeniedException".to_owned())
+    );
+    assert!(errors[1].is_access_denied());
+    assert_eq!(
+        errors[0].to_string(),
+        "RegionNotEnabled: region ap-east-1 is not enabled in account 111111111111"
+    );
+    let written = serde_json::to_value(&saved).unwrap();
+    let codes: Vec<&str> = written["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["error"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["RegionNotEnabled", "AccessDeniedException"]);
+    assert_eq!(written["targets"][0]["account_id"], "111111111111");
+    assert_eq!(written["targets"][0]["region"], "ap-east-1");
+    assert_eq!(written["targets"][0]["action"], "failed");
+}
+
+#[test]
+fn a_saved_plan_with_a_bad_field_names_the_field_and_the_file() {
+    let cases = [
+        (
+            "\"account_id\": \"111111111111\"",
+            "\"account_id\": \"1111\"",
+            "account_id is not 12 digits: `1111`",
+        ),
+        (
+            "\"region\": \"ap-east-1\"",
+            "\"region\": \"Asia\"",
+            "region is not an AWS region name: `Asia`",
+        ),
+        (
+            "\"action\": \"failed\"",
+            "\"action\": \"destroy\"",
+            "action is not one of create, update, delete, no-op, failed: `destroy`",
+        ),
+    ];
+    for (good, bad, message) in cases {
+        let edited = OLD_PLAN_WITH_ERRORS.replacen(good, bad, 1);
+        let err = SavedPlan::parse("edited.json", &edited)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("edited.json is not a fleet plan: ")
+                && err.contains(message)
+                && err.contains(" at line "),
+            "{err}"
+        );
+    }
+}

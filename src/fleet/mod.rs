@@ -42,8 +42,10 @@ pub struct Loaded {
 }
 
 /// Reads and validates a fleet file.
-pub fn load(path: &str) -> Result<Loaded, FleetFileError> {
-    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+pub fn load(file: &std::path::Path) -> Result<Loaded, FleetFileError> {
+    // Read from the path as given (it need not be UTF-8); named as shown.
+    let path = &file.display().to_string();
+    let bytes = std::fs::read(file).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => FleetFileError::Missing {
             path: path.to_owned(),
         },

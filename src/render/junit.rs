@@ -28,7 +28,7 @@ fn outcome(audit: &TargetAudit, strict: bool) -> Outcome {
     match (&audit.live, audit.status) {
         (Err(_), Status::NotEnabled) => Outcome::Skipped(audit.detail()),
         (Err(err), _) => Outcome::Errored {
-            kind: err.code.clone(),
+            kind: err.code.to_string(),
             message: err.message.clone(),
         },
         (Ok(_), Status::Compliant) if strict && !audit.warnings.is_empty() => {

@@ -33,7 +33,7 @@ pub fn failures(export: &HubExport) -> Vec<String> {
     for place in export.failed() {
         let target = format!("{}/{}", place.account_id, place.region);
         if let Some(err) = &place.error {
-            let hint = if err.code == "InvalidAccessException" {
+            let hint = if err.code.aws() == Some("InvalidAccessException") {
                 " (is Security Hub enabled in this account and region?)"
             } else if err.is_access_denied() {
                 " (fleet's role needs securityhub:GetFindings and securityhub:BatchImportFindings; see `fleet policy`)"

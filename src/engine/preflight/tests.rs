@@ -257,7 +257,7 @@ async fn only_a_refused_read_asks_for_read_permissions() {
 #[tokio::test]
 async fn a_service_the_endpoint_does_not_serve_is_reported_once_not_per_target() {
     let mut facts = Facts::default();
-    let not_served = ApiError::new(ApiError::NOT_SERVED, "HTTP 404");
+    let not_served = ApiError::new(crate::engine::ErrorCode::NotServed, "HTTP 404");
     facts.bucket.region = Err(not_served.clone());
     facts.role = Err(not_served);
     let fleet = fleet::parse("fleet.toml", FLEET.to_owned()).unwrap().fleet;
