@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use fleet_emulator as emulator;
 
 use super::apply::write_changes;
 use super::{
@@ -13,7 +14,6 @@ use super::{
 };
 use crate::aws::{Aws, AwsOptions};
 use crate::cli::{EmulatorArgs, PreflightMode};
-use crate::emulator;
 use crate::fleet::{self, Fleet};
 use crate::logging::{LoggingConfig, S3Config};
 use crate::render;
