@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use fleet_emulator::FaultRule;
 
-use crate::emulator::FaultRule;
 use crate::engine::select::Partition;
 
 // Exit codes, per command (DESIGN §3). Lines stay under 80 columns so that

@@ -21,7 +21,7 @@ use aws_sdk_s3::types::{
     OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
-use fleet::emulator::{EmulatorOptions, RunningEmulator, start};
+use fleet_emulator::{EmulatorOptions, RunningEmulator, start};
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 

@@ -14,7 +14,7 @@ use aws_sdk_bedrock::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrock::operation::get_model_invocation_logging_configuration::GetModelInvocationLoggingConfigurationError;
 use aws_sdk_bedrock::operation::put_model_invocation_logging_configuration::PutModelInvocationLoggingConfigurationError;
 use aws_sdk_bedrock::types::{CloudWatchConfig, LoggingConfig, S3Config};
-use fleet::emulator::{
+use fleet_emulator::{
     EmulatorOptions, EmulatorStats, FaultKind, FaultRule, RunningEmulator, start,
 };
 use serde_json::json;

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use fleet_emulator as emulator;
 
 use super::apply::write_changes;
 use super::{
@@ -12,7 +13,6 @@ use super::{
 };
 use crate::aws::{Aws, AwsOptions};
 use crate::cli::{EmulatorArgs, PreflightMode};
-use crate::emulator;
 use crate::fleet::{self, Fleet};
 use crate::logging::{LoggingConfig, S3Config};
 use crate::render;

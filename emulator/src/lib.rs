@@ -25,6 +25,11 @@
 //!   GetMetricData over the Invocations set with `PUT /_emulator/metrics`
 //!   (`cloudwatch.rs`).
 //!
+//! Stopping ([`RunningEmulator::shutdown`], dropping it, or Ctrl-C / SIGTERM
+//! for [`serve_until_signal`]) is graceful: new connections are refused at
+//! once, and the requests in flight are answered before their connections
+//! close, for up to [`EmulatorOptions::shutdown_grace`].
+//!
 //! A non-loopback listen address is refused unless
 //! [`EmulatorOptions::allow_remote`]: the admin API rewrites the state.
 //!
@@ -99,6 +104,10 @@ pub struct EmulatorOptions {
     /// (`/_emulator/*`) lets anyone who reaches the port rewrite the state,
     /// so [`start`] refuses such an address unless this is set. Default off.
     pub allow_remote: bool,
+    /// How long stopping waits for the requests in flight to be answered
+    /// before it closes their connections (see [`RunningEmulator::shutdown`]).
+    /// Default 5 s.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for EmulatorOptions {
@@ -113,12 +122,14 @@ impl Default for EmulatorOptions {
             session_lifetime: None,
             validate_destinations: false,
             allow_remote: false,
+            shutdown_grace: Duration::from_secs(5),
         }
     }
 }
 
-/// A running emulator. Dropping it, or [`RunningEmulator::shutdown`], stops
-/// the server and closes its connections.
+/// A running emulator. [`RunningEmulator::shutdown`] stops it gracefully;
+/// dropping it starts the same graceful stop, which then goes on on the
+/// runtime without anyone waiting for it.
 pub struct RunningEmulator {
     /// The bound address (with the port chosen when `listen` had port 0).
     pub addr: SocketAddr,
@@ -161,7 +172,12 @@ impl RunningEmulator {
             .replace_state_from_json(state.to_string().as_bytes())
     }
 
-    /// Stops accepting, closes every connection, and waits for the listener to close.
+    /// Stops gracefully and waits until it has stopped: the listener closes
+    /// at once (new connections are refused), idle connections close, and
+    /// each request in flight is answered in full, then its connection
+    /// closes; a request still unanswered after
+    /// [`EmulatorOptions::shutdown_grace`] (a `slow` fault's, say) has its
+    /// connection closed without an answer.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         let _ = self.accept_loop.await;
@@ -265,7 +281,7 @@ pub async fn serve_until_signal(opts: EmulatorOptions) -> io::Result<()> {
     }
 
     wait_for_signal().await?;
-    eprintln!("emulator: stopping");
+    eprintln!("emulator: stopping: answering the requests in flight, refusing new connections");
     emulator.shutdown().await;
     Ok(())
 }

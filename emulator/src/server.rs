@@ -19,8 +19,10 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use super::account::{self, AccountError};
 use super::bedrock;
@@ -68,16 +70,25 @@ impl fmt::Display for DroppedConnection {
 
 impl std::error::Error for DroppedConnection {}
 
+/// Serves connections until `shutdown` changes or its sender is dropped,
+/// then stops gracefully: the listener closes at once, so new connections
+/// are refused; idle keep-alive connections close; a request in flight gets
+/// its whole response (then its connection closes) if it is answered within
+/// `shutdown_grace`, and is cut off after that.
 pub(crate) async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let graceful = GracefulShutdown::new();
+    // Owning the connections' tasks is what lets the grace end: the ones
+    // left when it does are aborted, here or when the set is dropped.
+    let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    tokio::spawn(serve_connection(stream, peer, shared.clone(), shutdown.clone()));
+                    connections.spawn(serve_connection(stream, peer, shared.clone(), graceful.watcher()));
                 }
                 Err(err) => {
                     // Usually out of file descriptors; back off instead of spinning.
@@ -85,16 +96,30 @@ pub(crate) async fn accept_loop(
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             },
-            _ = shutdown.changed() => return,
+            // Finished connections leave the set, so it holds only open ones.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = shutdown.changed() => break,
         }
     }
+    drop(listener);
+    let grace = shared.options.shutdown_grace;
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "emulator: requests still unanswered after {} ms: closing their connections",
+            grace.as_millis()
+        );
+    }
+    connections.shutdown().await;
 }
 
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Watcher,
 ) {
     // Responses are small and written whole; waiting for more to coalesce
     // (Nagle) would only add delayed-ACK stalls on keep-alive connections.
@@ -103,11 +128,9 @@ async fn serve_connection(
     let connection = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);
-    tokio::select! {
-        // Client resets and dropped-connection faults end here; neither is news.
-        _ = connection => {}
-        _ = shutdown.changed() => {}
-    }
+    // Client resets and dropped-connection faults end a connection with an
+    // error; neither is news.
+    let _ = shutdown.watch(connection).await;
 }
 
 /// A decoded AWS call.
