@@ -93,7 +93,7 @@ pub(super) async fn apply(ui: &Ui, config: &std::path::Path, args: ApplyArgs) ->
     let targets = as_caller(targets, &caller);
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;
     let blocked = check_destinations(ui, &aws, &mut plan, args.preflight, concurrency).await;
-    render::human::plan(&mut out, &plan)?;
+    buffered(|out| render::human::plan(out, &plan))?;
     if blocked {
         bail!("preflight found problems and --preflight strict is set; nothing was written");
     }
@@ -128,7 +128,7 @@ pub(super) async fn apply(ui: &Ui, config: &std::path::Path, args: ApplyArgs) ->
             return Ok(Exit::Failure);
         }
     }
-    let ok = write_changes(ui, &aws, &plan, Vec::new(), concurrency, args.max_failures).await?;
+    let ok = write_changes(ui, &aws, plan, Vec::new(), concurrency, args.max_failures).await?;
     super::note_renewals(ui, &aws);
     Ok(if ok && unreadable == 0 {
         Exit::Success
@@ -140,10 +140,11 @@ pub(super) async fn apply(ui: &Ui, config: &std::path::Path, args: ApplyArgs) ->
 /// Applies the plan's managed destinations, then the logging changes of
 /// every target whose destinations are in place, and prints what happened
 /// to each, `already_applied` (changes of a saved plan found done) included.
+/// Takes the plan: its changes move into the report, uncopied.
 pub(super) async fn write_changes(
     ui: &Ui,
     api: &(impl LoggingApi + ManagedApi),
-    plan: &Plan,
+    plan: Plan,
     already_applied: Vec<TargetPlan>,
     concurrency: usize,
     max_failures: Option<usize>,
@@ -155,38 +156,35 @@ pub(super) async fn write_changes(
     };
     let outcomes =
         destinations::apply_destinations(api, &plan.destinations, &plan.targets, concurrency).await;
-    render::human::destinations_applied(&mut anstream::stdout(), &plan.destinations, &outcomes)?;
+    buffered(|out| render::human::destinations_applied(out, &plan.destinations, &outcomes))?;
     let destinations_ok = outcomes
         .iter()
         .all(|o| !matches!(o, destinations::ResourceOutcome::Failed(_)));
-    let blocked = destinations::blocked_targets(&plan.destinations, &outcomes);
+    let mut blocked = destinations::blocked_targets(&plan.destinations, &outcomes);
     let done: std::collections::HashSet<String> = already_applied
         .iter()
         .map(|t| t.target.id().to_string())
         .collect();
-    let changes: Vec<TargetPlan> = plan
-        .targets
-        .iter()
-        .enumerate()
-        .filter(|(index, target)| {
-            !blocked.contains_key(index)
-                && !done.contains(&target.target.id().to_string())
-                && matches!(target.action(), Some(a) if a != Action::NoOp)
-        })
-        .map(|(_, target)| target.clone())
-        .collect();
+    let mut changes: Vec<TargetPlan> = Vec::new();
+    let mut not_written: Vec<TargetApply> = Vec::new();
+    for (index, target) in plan.targets.into_iter().enumerate() {
+        if let Some(err) = blocked.remove(&index) {
+            not_written.push(TargetApply {
+                action: target.action().unwrap_or(Action::NoOp),
+                plan: target,
+                outcome: ApplyOutcome::Failed(err),
+            });
+        } else if matches!(target.action(), Some(a) if a != Action::NoOp)
+            && !done.contains(&target.target.id().to_string())
+        {
+            changes.push(target);
+        }
+    }
     let bar = render::progress::Bar::new("applying", ui.quiet || ui.verbose);
     let mut report = engine::apply_changes(api, changes, &options, &bar).await;
-    for (index, err) in blocked {
-        let target = &plan.targets[index];
-        report.results.push(TargetApply {
-            plan: target.clone(),
-            action: target.action().unwrap_or(Action::NoOp),
-            outcome: ApplyOutcome::Failed(err),
-        });
-    }
+    report.results.extend(not_written);
     report.add_already_applied(already_applied);
-    render::human::apply(&mut anstream::stdout(), &report)?;
+    buffered(|out| render::human::apply(out, &report))?;
     if let Err(err) = render::markdown::append_step_summary(&render::markdown::apply(&report)) {
         ui.warn(&format!("cannot write the GitHub step summary: {err}"));
     }
@@ -237,8 +235,9 @@ async fn apply_saved(
         render::human::stale(&mut out, &recheck, &shown)?;
         return Ok(Exit::Failure);
     }
-    let unplanned: Vec<&TargetPlan> = plan.targets.iter().filter(|t| t.live.is_err()).collect();
-    for target in &unplanned {
+    let mut all_planned = true;
+    for target in plan.targets.iter().filter(|t| t.live.is_err()) {
+        all_planned = false;
         writeln!(
             out,
             "{} {}: it could not be read when the plan was made",
@@ -263,7 +262,7 @@ async fn apply_saved(
         .count();
     if pending + plan.destination_changes() == 0 && recheck.already_applied.is_empty() {
         render::human::summary(&mut out, &plan.counts())?;
-        return Ok(if unplanned.is_empty() {
+        return Ok(if all_planned {
             Exit::Success
         } else {
             Exit::Failure
@@ -272,14 +271,14 @@ async fn apply_saved(
     let ok = write_changes(
         ui,
         &aws,
-        &plan,
+        plan,
         recheck.already_applied,
         concurrency,
         args.max_failures,
     )
     .await?;
     super::note_renewals(ui, &aws);
-    Ok(if ok && unplanned.is_empty() {
+    Ok(if ok && all_planned {
         Exit::Success
     } else {
         Exit::Failure
@@ -301,6 +300,15 @@ fn refuse_weakening(
     }
     render::human::weakening_refused(out, &weakening)?;
     Ok(true)
+}
+
+/// Writes to stdout through one buffer, flushed before returning (stdout is
+/// line buffered: a write per line of every diff otherwise).
+fn buffered(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, anstream::stdout().lock());
+    write(&mut out)?;
+    out.flush()?;
+    Ok(())
 }
 
 fn sha2_hex(bytes: &[u8]) -> String {

@@ -121,7 +121,7 @@ pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
         "\n{}",
         render::paint(render::BOLD, "$ fleet apply --auto-approve")
     )?;
-    let applied = write_changes(ui, &aws, &plan, Vec::new(), concurrency, None).await?;
+    let applied = write_changes(ui, &aws, plan, Vec::new(), concurrency, None).await?;
 
     writeln!(out, "\n{}", render::paint(render::BOLD, "$ fleet plan"))?;
     let after = make_plan(ui, &aws, fleet.targets.clone(), concurrency).await;

@@ -1,7 +1,6 @@
 //! Preflight's reads of logging destinations: S3 buckets, CloudWatch log
 //! groups and IAM roles, with the target account's credentials.
 
-use aws_config::Region as SdkRegion;
 use percent_encoding::percent_decode_str;
 
 use super::{Aws, api_error};
@@ -28,15 +27,23 @@ pub(super) fn absent<T>(
 }
 
 impl Aws {
+    /// The target account's S3 client in the target's region (built once).
     pub(super) async fn s3(&self, at: Location<'_>) -> Result<aws_sdk_s3::Client, ApiError> {
-        let session = self.session(at).await?;
-        let mut config = aws_sdk_s3::config::Builder::from(&session.config)
-            .region(SdkRegion::new(at.region.to_string()));
-        if session.config.endpoint_url().is_some() {
-            // A local endpoint has no per-bucket host names.
-            config = config.force_path_style(true);
-        }
-        Ok(aws_sdk_s3::Client::from_conf(config.build()))
+        Ok(self.session(at).await?.s3(at.region))
+    }
+
+    /// The target account's CloudWatch Logs client in the target's region
+    /// (built once).
+    pub(super) async fn logs(
+        &self,
+        at: Location<'_>,
+    ) -> Result<aws_sdk_cloudwatchlogs::Client, ApiError> {
+        Ok(self.session(at).await?.logs(at.region))
+    }
+
+    /// The target account's IAM client (built once).
+    pub(super) async fn iam(&self, at: Location<'_>) -> Result<aws_sdk_iam::Client, ApiError> {
+        Ok(self.session(at).await?.iam())
     }
 }
 
@@ -141,11 +148,9 @@ impl DestinationApi for Aws {
         at: Location<'_>,
         name: &str,
     ) -> Result<Option<LogGroupFacts>, ApiError> {
-        let session = self.session(at).await?;
-        let config = aws_sdk_cloudwatchlogs::config::Builder::from(&session.config)
-            .region(SdkRegion::new(at.region.to_string()))
-            .build();
-        let output = aws_sdk_cloudwatchlogs::Client::from_conf(config)
+        let output = self
+            .logs(at)
+            .await?
             .describe_log_groups()
             .log_group_name_prefix(name)
             .send()
@@ -161,8 +166,7 @@ impl DestinationApi for Aws {
     }
 
     async fn role(&self, at: Location<'_>, role_arn: &str) -> Result<Option<RoleFacts>, ApiError> {
-        let session = self.session(at).await?;
-        let iam = aws_sdk_iam::Client::new(&session.config);
+        let iam = self.iam(at).await?;
         let name = role_arn.rsplit('/').next().unwrap_or(role_arn);
         let Some(role) = absent(
             iam.get_role()

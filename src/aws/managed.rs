@@ -1,7 +1,6 @@
 //! The reads and writes of managed destinations: S3 buckets, CloudWatch
 //! log groups and IAM roles fleet creates and keeps.
 
-use aws_config::Region as SdkRegion;
 use aws_sdk_s3::types as s3;
 
 use super::destinations::{absent, decode};
@@ -14,18 +13,6 @@ use crate::engine::preflight::DestinationApi;
 use crate::engine::{ApiError, Location};
 
 impl Aws {
-    async fn logs(&self, at: Location<'_>) -> Result<aws_sdk_cloudwatchlogs::Client, ApiError> {
-        let session = self.session(at).await?;
-        let config = aws_sdk_cloudwatchlogs::config::Builder::from(&session.config)
-            .region(SdkRegion::new(at.region.to_string()))
-            .build();
-        Ok(aws_sdk_cloudwatchlogs::Client::from_conf(config))
-    }
-
-    async fn iam(&self, at: Location<'_>) -> Result<aws_sdk_iam::Client, ApiError> {
-        Ok(aws_sdk_iam::Client::new(&self.session(at).await?.config))
-    }
-
     async fn read_bucket(&self, at: Location<'_>, name: &str) -> Result<LiveBucket, ApiError> {
         let facts = self.bucket(at, name).await;
         let region = facts.region?;

@@ -28,7 +28,7 @@ use futures::StreamExt;
 use tokio::sync::OnceCell;
 
 use crate::engine::{ApiError, Location, LoggingApi, PermissionWait};
-use crate::fleet::{AccountId, Settings};
+use crate::fleet::{AccountId, Region, Settings};
 use crate::logging::LoggingConfig;
 use assumed::{AssumedRole, Renewing};
 pub use attempts::{Retry, RetryLog, RetryTotals, Setback};
@@ -72,17 +72,82 @@ impl Default for AwsOptions {
     }
 }
 
-/// One account's configuration (its credentials) and its Bedrock client.
-#[derive(Clone, Debug)]
+/// One account's configuration (its credentials) and its clients: one
+/// Bedrock client (the region set per call), and the S3, CloudWatch Logs and
+/// IAM clients of managed destinations and preflight, each built once when
+/// first needed (S3 and Logs per region) and shared by every call.
+#[derive(Debug)]
 pub(crate) struct AccountSession {
     /// The base configuration with this account's credentials.
     pub(crate) config: SdkConfig,
     pub(crate) bedrock: aws_sdk_bedrock::Client,
     /// The assumed role, for every account but the caller's.
     role: Option<Arc<AssumedRole>>,
+    s3: Mutex<HashMap<Region, aws_sdk_s3::Client>>,
+    logs: Mutex<HashMap<Region, aws_sdk_cloudwatchlogs::Client>>,
+    iam: std::sync::OnceLock<aws_sdk_iam::Client>,
 }
 
-type SessionCell = Arc<OnceCell<Result<AccountSession, ApiError>>>;
+impl AccountSession {
+    fn new(config: SdkConfig, role: Option<Arc<AssumedRole>>) -> AccountSession {
+        AccountSession {
+            bedrock: aws_sdk_bedrock::Client::new(&config),
+            config,
+            role,
+            s3: Mutex::default(),
+            logs: Mutex::default(),
+            iam: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The account's S3 client in `region`.
+    pub(crate) fn s3(&self, region: &Region) -> aws_sdk_s3::Client {
+        regional_client(&self.s3, region, || {
+            let mut config = aws_sdk_s3::config::Builder::from(&self.config)
+                .region(SdkRegion::new(region.to_string()));
+            if self.config.endpoint_url().is_some() {
+                // A local endpoint has no per-bucket host names.
+                config = config.force_path_style(true);
+            }
+            aws_sdk_s3::Client::from_conf(config.build())
+        })
+    }
+
+    /// The account's CloudWatch Logs client in `region`.
+    pub(crate) fn logs(&self, region: &Region) -> aws_sdk_cloudwatchlogs::Client {
+        regional_client(&self.logs, region, || {
+            let config = aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
+                .region(SdkRegion::new(region.to_string()))
+                .build();
+            aws_sdk_cloudwatchlogs::Client::from_conf(config)
+        })
+    }
+
+    /// The account's IAM client (IAM is global).
+    pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
+        self.iam
+            .get_or_init(|| aws_sdk_iam::Client::new(&self.config))
+            .clone()
+    }
+}
+
+/// The client of `region` in `clients`, built by `build` the first time.
+fn regional_client<C: Clone>(
+    clients: &Mutex<HashMap<Region, C>>,
+    region: &Region,
+    build: impl FnOnce() -> C,
+) -> C {
+    let mut clients = clients.lock().expect("client map lock poisoned");
+    if let Some(client) = clients.get(region) {
+        return client.clone();
+    }
+    let client = build();
+    clients.insert(region.clone(), client.clone());
+    client
+}
+
+/// An account's session, shared by every call in the account.
+type SessionCell = Arc<OnceCell<Result<Arc<AccountSession>, ApiError>>>;
 
 /// Sessions for every account of a run.
 pub struct Aws {
@@ -193,12 +258,12 @@ impl Aws {
 
     /// The Bedrock client for an account.
     async fn client(&self, at: Location<'_>) -> Result<aws_sdk_bedrock::Client, ApiError> {
-        Ok(self.session(at).await?.bedrock)
+        Ok(self.session(at).await?.bedrock.clone())
     }
 
     /// An account's session: the caller's own credentials for its own
     /// account, otherwise one AssumeRole shared by all its regions.
-    pub(crate) async fn session(&self, at: Location<'_>) -> Result<AccountSession, ApiError> {
+    pub(crate) async fn session(&self, at: Location<'_>) -> Result<Arc<AccountSession>, ApiError> {
         let cell = {
             let mut sessions = self.sessions.lock().expect("session map lock poisoned");
             sessions.entry(at.account_id.clone()).or_default().clone()
@@ -206,14 +271,10 @@ impl Aws {
         cell.get_or_init(|| self.open_account(at)).await.clone()
     }
 
-    async fn open_account(&self, at: Location<'_>) -> Result<AccountSession, ApiError> {
+    async fn open_account(&self, at: Location<'_>) -> Result<Arc<AccountSession>, ApiError> {
         let caller = self.caller_account().await?;
         if &caller == at.account_id {
-            return Ok(AccountSession {
-                config: self.base.clone(),
-                bedrock: aws_sdk_bedrock::Client::new(&self.base),
-                role: None,
-            });
+            return Ok(Arc::new(AccountSession::new(self.base.clone(), None)));
         }
         let Some(role_arn) = at.role_arn else {
             return Err(ApiError::new(
@@ -242,11 +303,7 @@ impl Aws {
             // The assumed role keeps its own session (renewed before expiry).
             .identity_cache(IdentityCache::no_cache())
             .build();
-        Ok(AccountSession {
-            bedrock: aws_sdk_bedrock::Client::new(&config),
-            config,
-            role: Some(role),
-        })
+        Ok(Arc::new(AccountSession::new(config, Some(role))))
     }
 
     /// How many assumed-role sessions were renewed during the run.

@@ -3,14 +3,14 @@
 //! is there against the fleet file, with the seed module's best practices as
 //! warnings.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::attribution::Attribution;
-use super::plan::{Action, plan_targets, unified_diff};
+use super::plan::{Action, read_live, unified_diff};
 use super::usage::Usage;
 use super::{ApiError, LoggingApi, Progress};
 use crate::fleet::{Account, AccountId, BEDROCK_REGIONS, Fleet, Region, Target};
@@ -24,6 +24,12 @@ pub struct AuditTarget {
     /// it is read only to report what is found.
     pub target: Target,
     pub managed: bool,
+}
+
+impl AsRef<Target> for AuditTarget {
+    fn as_ref(&self) -> &Target {
+        &self.target
+    }
 }
 
 impl AuditTarget {
@@ -53,13 +59,18 @@ impl AuditTarget {
 /// does not manage. Regions of another partition are left out: they need
 /// other credentials (an `aws` role cannot be assumed in `aws-us-gov`).
 pub fn audit_scope(fleet: &Fleet, all_regions: bool) -> Vec<AuditTarget> {
-    let mut scope = Vec::new();
+    // Each account's targets, found in one pass over the targets (the same
+    // `Arc<Account>`), not one pass per account.
+    let mut by_account: HashMap<*const Account, Vec<&Target>> = HashMap::new();
+    for target in &fleet.targets {
+        by_account
+            .entry(Arc::as_ptr(&target.account))
+            .or_default()
+            .push(target);
+    }
+    let mut scope = Vec::with_capacity(fleet.targets.len());
     for account in &fleet.accounts {
-        let managed: Vec<&Target> = fleet
-            .targets
-            .iter()
-            .filter(|t| Arc::ptr_eq(&t.account, account))
-            .collect();
+        let managed = by_account.remove(&Arc::as_ptr(account)).unwrap_or_default();
         scope.extend(managed.iter().map(|t| AuditTarget {
             target: (*t).clone(),
             managed: true,
@@ -875,14 +886,13 @@ pub async fn audit_targets<A: LoggingApi>(
     concurrency: usize,
     progress: &dyn Progress,
 ) -> AuditReport {
-    let targets = scope.iter().map(|s| s.target.clone()).collect();
-    let plan = plan_targets(api, targets, concurrency, progress).await;
+    let live = read_live(api, &scope, concurrency, progress).await;
     AuditReport {
         locks: Vec::new(),
         targets: scope
             .into_iter()
-            .zip(plan.targets)
-            .map(|(scope, read)| TargetAudit::new(scope, read.live))
+            .zip(live)
+            .map(|(scope, live)| TargetAudit::new(scope, live))
             .collect(),
     }
 }

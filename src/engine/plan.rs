@@ -229,32 +229,46 @@ pub async fn plan_targets<A: LoggingApi>(
     concurrency: usize,
     progress: &dyn Progress,
 ) -> Plan {
+    let live = read_live(api, &targets, concurrency, progress).await;
+    Plan {
+        targets: targets
+            .into_iter()
+            .zip(live)
+            .map(|(target, live)| TargetPlan {
+                target,
+                live,
+                preflight: Vec::new(),
+            })
+            .collect(),
+        destinations: Vec::new(),
+        changed_outside: Vec::new(),
+    }
+}
+
+/// The live configuration of each of `targets`, in their order, read with
+/// at most `concurrency` calls in flight; the targets are borrowed, never
+/// copied.
+pub async fn read_live<A: LoggingApi, T: AsRef<Target> + Sync>(
+    api: &A,
+    targets: &[T],
+    concurrency: usize,
+    progress: &dyn Progress,
+) -> Vec<Result<Option<LoggingConfig>, ApiError>> {
     progress.started(targets.len());
-    prepare_accounts(api, targets.iter(), concurrency).await;
-    let mut planned: Vec<(usize, TargetPlan)> =
-        futures::stream::iter(targets.into_iter().enumerate())
+    prepare_accounts(api, targets.iter().map(AsRef::as_ref), concurrency).await;
+    let mut read: Vec<(usize, Result<Option<LoggingConfig>, ApiError>)> =
+        futures::stream::iter(targets.iter().enumerate())
             .map(|(index, target)| async move {
-                let live = api.get(location(&target)).await;
+                let live = api.get(location(target.as_ref())).await;
                 progress.advanced();
-                (
-                    index,
-                    TargetPlan {
-                        target,
-                        live,
-                        preflight: Vec::new(),
-                    },
-                )
+                (index, live)
             })
             .buffer_unordered(concurrency.max(1))
             .collect()
             .await;
     progress.finished();
-    planned.sort_unstable_by_key(|(index, _)| *index);
-    Plan {
-        targets: planned.into_iter().map(|(_, plan)| plan).collect(),
-        destinations: Vec::new(),
-        changed_outside: Vec::new(),
-    }
+    read.sort_unstable_by_key(|(index, _)| *index);
+    read.into_iter().map(|(_, live)| live).collect()
 }
 
 /// Lets the API set up every account of `targets` before their calls start.

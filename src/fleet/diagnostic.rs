@@ -14,18 +14,34 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<String>,
+    /// The byte offset where each line starts, found once: validation asks
+    /// for the line of every account, and a rescan per ask is quadratic.
+    line_starts: Arc<Vec<usize>>,
 }
 
 impl SourceFile {
-    /// 1-based line and column of a byte offset.
+    pub fn new(name: impl Into<String>, text: String) -> SourceFile {
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        SourceFile {
+            name: name.into(),
+            text: Arc::new(text),
+            line_starts: Arc::new(line_starts),
+        }
+    }
+
+    /// 1-based line and column of a byte offset (the column counts bytes).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let before = &self.text[..offset.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before
-            .rfind('\n')
-            .map_or(before.len(), |nl| before.len() - nl - 1)
-            + 1;
-        (line, col)
+        let offset = offset.min(self.text.len());
+        // The last line that starts at or before `offset`.
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        (line, offset - self.line_starts[line - 1] + 1)
     }
 }
 
@@ -125,4 +141,30 @@ pub enum FleetFileError {
         path: String,
         problems: Vec<Problem>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SourceFile;
+
+    #[test]
+    fn line_col_counts_lines_and_bytes_from_one() {
+        let file = SourceFile::new("fleet.toml", "ab\n\ncd\nlast".to_owned());
+        let naive = |offset: usize| {
+            let before = &file.text[..offset.min(file.text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before
+                .rfind('\n')
+                .map_or(before.len(), |nl| before.len() - nl - 1)
+                + 1;
+            (line, col)
+        };
+        for offset in 0..=file.text.len() + 2 {
+            assert_eq!(file.line_col(offset), naive(offset), "offset {offset}");
+        }
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(3), (2, 1));
+        assert_eq!(file.line_col(5), (3, 2));
+        assert_eq!(file.line_col(100), (4, 5));
+    }
 }

@@ -64,10 +64,7 @@ pub fn load(file: &std::path::Path) -> Result<Loaded, FleetFileError> {
 /// Validates fleet file text; `name` is used in messages.
 pub fn parse(name: &str, text: String) -> Result<Loaded, FleetFileError> {
     let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
-    let file = SourceFile {
-        name: name.to_owned(),
-        text: Arc::new(text),
-    };
+    let file = SourceFile::new(name, text);
     let (raw, unknown_keys): (RawFile, _) = match keys::read(&file.text) {
         Ok(read) => read,
         Err(unread) => {

@@ -32,8 +32,23 @@ fn escape(text: &str) -> String {
 
 /// JSON for a `<script type="application/json">` block: `</` is escaped so
 /// no text can close the script element.
-fn script_json(value: &serde_json::Value) -> String {
-    value.to_string().replace("</", "<\\/")
+fn script_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value)
+        .unwrap_or_default()
+        .replace("</", "<\\/")
+}
+
+/// One cell's details, as the page's script reads them. The fields are in
+/// the order a JSON object's keys were written before (sorted by name), so
+/// the report is byte for byte what it was.
+#[derive(serde::Serialize)]
+struct Details {
+    detail: String,
+    status: &'static str,
+    target: String,
+    text: String,
+    warnings: Vec<String>,
+    who: Option<String>,
 }
 
 fn class(cell: Cell) -> &'static str {
@@ -242,14 +257,18 @@ pub fn report(report: &AuditReport, source: &HtmlSource<'_>) -> String {
                         details.len(),
                         cell.symbol()
                     );
-                    details.push(serde_json::json!({
-                        "target": audit.target().id().to_string(),
-                        "status": audit.status.as_str(),
-                        "detail": detail,
-                        "text": text,
-                        "who": audit.attribution.as_ref().map(|a| a.describe()),
-                        "warnings": audit.warnings.iter().map(|w| format!("{}: {}", w.kind.as_str(), w.detail)).collect::<Vec<_>>(),
-                    }));
+                    details.push(Details {
+                        target: audit.target().id().to_string(),
+                        status: audit.status.as_str(),
+                        detail,
+                        text,
+                        who: audit.attribution.as_ref().map(|a| a.describe()),
+                        warnings: audit
+                            .warnings
+                            .iter()
+                            .map(|w| format!("{}: {}", w.kind.as_str(), w.detail))
+                            .collect(),
+                    });
                 }
             }
         }
@@ -259,7 +278,7 @@ pub fn report(report: &AuditReport, source: &HtmlSource<'_>) -> String {
     let _ = write!(
         html,
         "<script type=\"application/json\" id=\"details\">{}</script>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
-        script_json(&serde_json::Value::Array(details))
+        script_json(&details)
     );
     html
 }

@@ -111,63 +111,72 @@ pub struct Grid<'r> {
 
 impl<'r> Grid<'r> {
     pub fn new(report: &'r AuditReport) -> Grid<'r> {
-        let mut accounts: Vec<String> = Vec::new();
-        let mut regions: Vec<String> = Vec::new();
-        let mut by_name: HashMap<(String, String), &TargetAudit> = HashMap::new();
+        // Accounts and regions in the order first seen, each looked up once
+        // by name; a target listed twice keeps its last audit.
+        let mut account_index: HashMap<&'r str, usize> = HashMap::new();
+        let mut region_index: HashMap<&'r str, usize> = HashMap::new();
+        let mut accounts: Vec<&'r str> = Vec::new();
+        let mut regions: Vec<&'r str> = Vec::new();
+        let mut found: HashMap<(usize, usize), &'r TargetAudit> = HashMap::new();
         for audit in &report.targets {
-            let account = audit.target().account.label().to_owned();
-            let region = audit.target().region.to_string();
-            if !accounts.contains(&account) {
-                accounts.push(account.clone());
-            }
-            if !regions.contains(&region) {
-                regions.push(region.clone());
-            }
-            by_name.insert((account, region), audit);
+            let target = audit.target();
+            let account = *account_index
+                .entry(target.account.label())
+                .or_insert_with_key(|label| {
+                    accounts.push(label);
+                    accounts.len() - 1
+                });
+            let region = *region_index
+                .entry(target.region.as_str())
+                .or_insert_with_key(|name| {
+                    regions.push(name);
+                    regions.len() - 1
+                });
+            found.insert((account, region), audit);
         }
         // Per account and per region: the worst severity (no finding sorts
         // last) and the number of targets with a finding.
         type Score = (Option<Severity>, usize);
-        let mut account_score: HashMap<&str, Score> = HashMap::new();
-        let mut region_score: HashMap<&str, Score> = HashMap::new();
-        for ((account, region), audit) in &by_name {
+        let mut account_score: Vec<Score> = vec![(None, 0); accounts.len()];
+        let mut region_score: Vec<Score> = vec![(None, 0); regions.len()];
+        for (&(account, region), audit) in &found {
             let Some(severity) = audit.severity() else {
                 continue;
             };
-            for score in [
-                account_score.entry(account).or_default(),
-                region_score.entry(region).or_default(),
-            ] {
+            for score in [&mut account_score[account], &mut region_score[region]] {
                 score.0 = Some(score.0.map_or(severity, |worst| worst.min(severity)));
                 score.1 += 1;
             }
         }
-        let key = |score: Option<&Score>| match score {
-            Some((Some(severity), count)) => (0, Some(*severity), std::cmp::Reverse(*count)),
-            _ => (1, None, std::cmp::Reverse(0)),
+        let key = |score: &Score| match score {
+            (Some(severity), count) => (0, Some(*severity), std::cmp::Reverse(*count)),
+            (None, _) => (1, None, std::cmp::Reverse(0)),
         };
         // Stable sorts: ties keep the fleet file's order.
-        let account_keys: HashMap<String, _> = accounts
-            .iter()
-            .map(|a| (a.clone(), key(account_score.get(a.as_str()))))
-            .collect();
-        let region_keys: HashMap<String, _> = regions
-            .iter()
-            .map(|r| (r.clone(), key(region_score.get(r.as_str()))))
-            .collect();
-        accounts.sort_by_key(|a| account_keys[a]);
-        regions.sort_by_key(|r| region_keys[r]);
-        let mut cells = HashMap::new();
-        for (row, account) in accounts.iter().enumerate() {
-            for (column, region) in regions.iter().enumerate() {
-                if let Some(audit) = by_name.get(&(account.clone(), region.clone())) {
-                    cells.insert((row, column), *audit);
-                }
+        let order = |scores: &[Score]| {
+            let mut order: Vec<usize> = (0..scores.len()).collect();
+            order.sort_by_key(|&i| key(&scores[i]));
+            let mut position = vec![0; order.len()];
+            for (sorted, &i) in order.iter().enumerate() {
+                position[i] = sorted;
             }
-        }
+            (order, position)
+        };
+        let (account_order, row_of) = order(&account_score);
+        let (region_order, column_of) = order(&region_score);
+        let cells = found
+            .into_iter()
+            .map(|((account, region), audit)| ((row_of[account], column_of[region]), audit))
+            .collect();
         Grid {
-            accounts,
-            regions,
+            accounts: account_order
+                .iter()
+                .map(|&i| accounts[i].to_owned())
+                .collect(),
+            regions: region_order
+                .iter()
+                .map(|&i| regions[i].to_owned())
+                .collect(),
             cells,
         }
     }
