@@ -100,7 +100,7 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
     let targets = as_caller(targets, &caller);
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;
     let blocked = check_destinations(ui, &aws, &mut plan, args.preflight, concurrency).await;
-    render::human::plan(&mut out, &plan)?;
+    render::human::plan(&mut out, &plan, super::diffs(args.each_diff))?;
     if blocked {
         bail!("preflight found problems and --preflight strict is set; nothing was written");
     }

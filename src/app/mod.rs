@@ -182,7 +182,7 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Import(args) => import::import(&ui, args).await,
         Command::Report(args) => report::report(&ui, args),
         Command::Policy(args) => policy::policy(&ui, &config, args),
-        Command::Demo => demo::demo(&ui, cli.config.as_deref()).await,
+        Command::Demo(args) => demo::demo(&ui, cli.config.as_deref(), args).await,
         Command::Emulator(args) => demo::serve_emulator(args).await,
         Command::Completions(args) => completions::completions(args),
         Command::Man => completions::man(),
@@ -192,6 +192,15 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         // `fleet plan | head`: the reader has what it wanted.
         Err(err) if closed_stdout(&err) => Ok(Exit::Success),
         exit => exit,
+    }
+}
+
+/// How the human plan shows its diffs, from `--each-diff`.
+fn diffs(each_diff: bool) -> render::human::Diffs {
+    if each_diff {
+        render::human::Diffs::EachTarget
+    } else {
+        render::human::Diffs::Grouped
     }
 }
 

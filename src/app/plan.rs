@@ -50,7 +50,7 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     let mut saved = SavedPlan::new(&plan, fleet, timestamp());
     saved.partition = args.filter.partition.map(Into::into);
     saved.allow_weakening = args.allow_weakening;
-    print_plan(&plan, &saved, args.format)?;
+    print_plan(&plan, &saved, args.format, super::diffs(args.each_diff))?;
     append_step_summary(ui, &plan, &saved);
     ui.note_unreported(&plan.unreported_flags());
     resolved.note_discovered(ui, plan.targets.iter().map(|t| &t.target));
@@ -77,7 +77,12 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
 }
 
 /// Prints a plan on stdout in the chosen format.
-pub(super) fn print_plan(plan: &Plan, saved: &SavedPlan, format: PlanFormat) -> Result<()> {
+pub(super) fn print_plan(
+    plan: &Plan,
+    saved: &SavedPlan,
+    format: PlanFormat,
+    diffs: render::human::Diffs,
+) -> Result<()> {
     let mut out = anstream::stdout();
     match format {
         PlanFormat::Human => {
@@ -85,7 +90,7 @@ pub(super) fn print_plan(plan: &Plan, saved: &SavedPlan, format: PlanFormat) -> 
                 let notice = render::partial_notice(&saved.missing_shards);
                 writeln!(out, "{}\n", render::paint(render::RED, notice))?;
             }
-            render::human::plan(&mut out, plan)?;
+            render::human::plan(&mut out, plan, diffs)?;
         }
         PlanFormat::Json => render::json::saved_plan(&mut out, saved)?,
         PlanFormat::Markdown => {

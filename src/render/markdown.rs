@@ -5,12 +5,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::grouping::{By, ChangeGroup, change_groups, replace_word, templated};
 use crate::engine::preflight::Severity;
 use crate::engine::saved::Shard;
-use crate::engine::{
-    Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, TargetPlan, unified_diff,
-};
-use crate::fleet::Target;
+use crate::engine::{Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, TargetPlan};
 
 /// GitHub rejects comments longer than 65,536 characters.
 pub const COMMENT_LIMIT: usize = 65_536;
@@ -36,78 +34,6 @@ pub fn comment_marker(fleet_file: &str) -> String {
     format!("<!-- fleet: {} -->", fleet_file.replace("--", "- -"))
 }
 
-/// Targets that share one change, once account ids, names and regions are
-/// turned back into placeholders.
-struct Group<'p> {
-    action: Action,
-    diff: String,
-    targets: Vec<&'p Target>,
-}
-
-/// Replaces `word` in `text` where it is not part of a longer word.
-fn replace_word(text: &str, word: &str, with: &str) -> String {
-    if word.is_empty() {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(word) {
-        let before = rest[..at].chars().next_back();
-        let after = rest[at + word.len()..].chars().next();
-        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
-        out.push_str(&rest[..at]);
-        out.push_str(if boundary(before) && boundary(after) {
-            with
-        } else {
-            word
-        });
-        rest = &rest[at + word.len()..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The diff of one target with its own ids turned into placeholders.
-fn templated_diff(plan: &TargetPlan) -> String {
-    let Ok(live) = &plan.live else {
-        return String::new();
-    };
-    let target = &plan.target;
-    let diff = unified_diff(live.as_ref(), target.desired.as_ref(), "live", "desired");
-    let mut diff = diff.replace(target.account.id.as_str(), "{account_id}");
-    if let Some(name) = &target.account.name {
-        diff = replace_word(&diff, name, "{account_name}");
-    }
-    replace_word(&diff, target.region.as_str(), "{region}")
-}
-
-fn groups(plan: &Plan) -> Vec<Group<'_>> {
-    let mut by_change: BTreeMap<(Action, String), Vec<&Target>> = BTreeMap::new();
-    for target in plan.changes() {
-        let action = target.action().expect("changes are readable");
-        by_change
-            .entry((action, templated_diff(target)))
-            .or_default()
-            .push(&target.target);
-    }
-    let mut groups: Vec<Group<'_>> = by_change
-        .into_iter()
-        .map(|((action, diff), targets)| Group {
-            action,
-            diff,
-            targets,
-        })
-        .collect();
-    // The biggest change first: it is what a reviewer must see.
-    groups.sort_by(|a, b| {
-        b.targets
-            .len()
-            .cmp(&a.targets.len())
-            .then(a.action.cmp(&b.action))
-    });
-    groups
-}
-
 /// The changes that weaken logging, first and loud: GitHub renders the
 /// `[!WARNING]` alert in red-amber. Identical losses (after turning ids and
 /// regions into placeholders) are grouped.
@@ -119,13 +45,7 @@ fn weakening_section(out: &mut String, plan: &Plan, cap: usize) {
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (target, losses) in &weakening {
         let t = &target.target;
-        let mut text = losses
-            .join("; ")
-            .replace(t.account.id.as_str(), "{account_id}");
-        if let Some(name) = &t.account.name {
-            text = replace_word(&text, name, "{account_name}");
-        }
-        text = replace_word(&text, t.region.as_str(), "{region}");
+        let text = templated(&losses.join("; "), t);
         groups.entry(text).or_default().push(t.id().to_string());
     }
     let _ = writeln!(
@@ -266,11 +186,11 @@ fn summary_table(out: &mut String, counts: &PlanCounts) {
     );
 }
 
-fn target_list(targets: &[&Target], shown: usize) -> String {
+fn target_list(targets: &[(usize, &TargetPlan)], shown: usize) -> String {
     let mut names: Vec<String> = targets
         .iter()
         .take(shown)
-        .map(|t| format!("`{}`", t.id()))
+        .map(|(_, t)| format!("`{}`", t.target.id()))
         .collect();
     if targets.len() > shown {
         names.push(format!("and {} more", targets.len() - shown));
@@ -287,7 +207,7 @@ fn verb(action: Action) -> &'static str {
     }
 }
 
-fn render_group(group: &Group<'_>, with_diff: bool) -> String {
+fn render_group(group: &ChangeGroup<'_>, with_diff: bool) -> String {
     let mut out = String::new();
     let count = group.targets.len();
     let _ = writeln!(
@@ -457,7 +377,7 @@ pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
     }
     failures.push_str(&findings);
 
-    let groups = groups(plan);
+    let groups = change_groups(plan, By::Diff);
     let mut with_diff = vec![true; groups.len()];
     let mut included = groups.len();
     let render = |with_diff: &[bool], included: usize| {
@@ -558,21 +478,4 @@ pub fn append_step_summary(markdown: &str) -> std::io::Result<()> {
         .append(true)
         .open(path)?;
     writeln!(file, "{markdown}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn words_are_replaced_only_whole() {
-        assert_eq!(
-            replace_word("logs-prod-1 production", "prod", "{n}"),
-            "logs-{n}-1 production"
-        );
-        assert_eq!(
-            replace_word("/aws/bedrock/prod", "prod", "{n}"),
-            "/aws/bedrock/{n}"
-        );
-    }
 }

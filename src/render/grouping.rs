@@ -1,0 +1,184 @@
+//! Identical changes, grouped: the rule the human plan and the markdown
+//! plan share for "these targets get the same change". A diff is compared
+//! with each target's account id, account name and region turned back into
+//! the fleet file's placeholders, so one profile rolled out across a fleet
+//! is one change however many accounts and regions it reaches.
+
+use std::collections::BTreeMap;
+
+use crate::engine::preflight::Finding;
+use crate::engine::{Action, Plan, TargetPlan, unified_diff};
+use crate::fleet::Target;
+
+/// Targets that share one change.
+pub(super) struct ChangeGroup<'p> {
+    pub action: Action,
+    /// The diff with placeholders for what differs between the targets.
+    pub diff: String,
+    /// The targets' preflight findings, with placeholders (only when
+    /// grouped [`By::Everything`]; otherwise empty).
+    pub findings: Vec<Finding>,
+    /// The changes of the targets' managed destinations, one line each,
+    /// with placeholders (only when grouped [`By::Everything`]).
+    pub destinations: Vec<String>,
+    /// Each target with its index into the plan's targets, in plan order.
+    pub targets: Vec<(usize, &'p TargetPlan)>,
+}
+
+/// What two targets must share to be one group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum By {
+    /// The action and the diff (markdown lists findings in their own table).
+    Diff,
+    /// The action, the diff, the preflight findings and the changes of the
+    /// destinations the target delivers to: what the human plan prints once
+    /// per group.
+    Everything,
+}
+
+/// Replaces `word` in `text` where it is not part of a longer word.
+pub(super) fn replace_word(text: &str, word: &str, with: &str) -> String {
+    if word.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + word.len()..].chars().next();
+        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+        out.push_str(&rest[..at]);
+        out.push_str(if boundary(before) && boundary(after) {
+            with
+        } else {
+            word
+        });
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with `target`'s account id, account name and region turned into
+/// `{account_id}`, `{account_name}` and `{region}`.
+pub(super) fn templated(text: &str, target: &Target) -> String {
+    let mut text = text.replace(target.account.id.as_str(), "{account_id}");
+    if let Some(name) = &target.account.name {
+        text = replace_word(&text, name, "{account_name}");
+    }
+    replace_word(&text, target.region.as_str(), "{region}")
+}
+
+/// The diff of one target with its own ids turned into placeholders.
+pub(super) fn templated_diff(plan: &TargetPlan) -> String {
+    let Ok(live) = &plan.live else {
+        return String::new();
+    };
+    let target = &plan.target;
+    let diff = unified_diff(live.as_ref(), target.desired.as_ref(), "live", "desired");
+    templated(&diff, target)
+}
+
+fn templated_findings(plan: &TargetPlan) -> Vec<Finding> {
+    plan.preflight
+        .iter()
+        .map(|finding| Finding {
+            severity: finding.severity,
+            resource: templated(&finding.resource, &plan.target),
+            problem: templated(&finding.problem, &plan.target),
+            fix: templated(&finding.fix, &plan.target),
+        })
+        .collect()
+}
+
+/// Per target index, one line for each destination it delivers to that
+/// changes or cannot be read, e.g. `+ create bucket s3://logs-{account_id}`.
+fn destination_changes(plan: &Plan) -> BTreeMap<usize, Vec<String>> {
+    let mut by_target: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for resource in &plan.destinations {
+        let change = match &resource.before {
+            Err(_) => "! cannot plan",
+            Ok(_) if !resource.is_change() => continue,
+            Ok(_) if resource.is_create() => "+ create",
+            Ok(_) => "~ update",
+        };
+        for &index in &resource.targets {
+            let Some(target) = plan.targets.get(index) else {
+                continue;
+            };
+            let label = templated(&resource.desired.resource.label(), &target.target);
+            by_target
+                .entry(index)
+                .or_default()
+                .push(format!("{change} {label}"));
+        }
+    }
+    by_target
+}
+
+/// The plan's changes (not its no-ops or failures), identical ones
+/// together; the biggest group first, as it is what a reviewer must see,
+/// and groups of one size in the order of their first target.
+pub(super) fn change_groups(plan: &Plan, by: By) -> Vec<ChangeGroup<'_>> {
+    type Key = (Action, String, Vec<Finding>, Vec<String>);
+    let mut destinations = match by {
+        By::Diff => BTreeMap::new(),
+        By::Everything => destination_changes(plan),
+    };
+    let mut by_change: BTreeMap<Key, Vec<(usize, &TargetPlan)>> = BTreeMap::new();
+    for (index, target) in plan.targets.iter().enumerate() {
+        let Some(action) = target.action().filter(|a| *a != Action::NoOp) else {
+            continue;
+        };
+        let key = match by {
+            By::Diff => (action, templated_diff(target), Vec::new(), Vec::new()),
+            By::Everything => {
+                let mut changes = destinations.remove(&index).unwrap_or_default();
+                changes.sort();
+                (
+                    action,
+                    templated_diff(target),
+                    templated_findings(target),
+                    changes,
+                )
+            }
+        };
+        by_change.entry(key).or_default().push((index, target));
+    }
+    let mut groups: Vec<ChangeGroup<'_>> = by_change
+        .into_iter()
+        .map(
+            |((action, diff, findings, destinations), targets)| ChangeGroup {
+                action,
+                diff,
+                findings,
+                destinations,
+                targets,
+            },
+        )
+        .collect();
+    groups.sort_by(|a, b| {
+        b.targets
+            .len()
+            .cmp(&a.targets.len())
+            .then(a.targets[0].0.cmp(&b.targets[0].0))
+    });
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_replaced_only_whole() {
+        assert_eq!(
+            replace_word("logs-prod-1 production", "prod", "{n}"),
+            "logs-{n}-1 production"
+        );
+        assert_eq!(
+            replace_word("/aws/bedrock/prod", "prod", "{n}"),
+            "/aws/bedrock/{n}"
+        );
+    }
+}
