@@ -394,7 +394,7 @@ pub struct TargetsArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Print every target's diff in the demo's plans, instead of each
+    /// Print every target's and destination's diff in the demo's plans, instead of each
     /// distinct change once followed by the targets it applies to.
     #[arg(long)]
     pub each_diff: bool,
@@ -415,7 +415,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub allow_partial: bool,
 
-    /// Print every target's diff in the human plan, instead of each
+    /// Print every target's and destination's diff in the human plan, instead of each
     /// distinct change once followed by the targets it applies to.
     #[arg(long)]
     pub each_diff: bool,
@@ -448,7 +448,7 @@ pub struct PlanArgs {
     #[arg(long)]
     pub no_attribution: bool,
 
-    /// Print every target's diff in the human plan, instead of each
+    /// Print every target's and destination's diff in the human plan, instead of each
     /// distinct change once followed by the targets it applies to.
     #[arg(long)]
     pub each_diff: bool,
@@ -490,7 +490,7 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
     pub permission_retry: f64,
 
-    /// Print every target's diff in the plan shown before the prompt, instead of each
+    /// Print every target's and destination's diff in the plan shown before the prompt, instead of each
     /// distinct change once followed by the targets it applies to.
     #[arg(long)]
     pub each_diff: bool,

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::engine::destinations::{Resource, ResourcePlan};
 use crate::engine::preflight::Finding;
 use crate::engine::{Action, Plan, TargetPlan, unified_diff};
 use crate::fleet::Target;
@@ -164,6 +165,74 @@ pub(super) fn change_groups(plan: &Plan, by: By) -> Vec<ChangeGroup<'_>> {
             .then(a.targets[0].0.cmp(&b.targets[0].0))
     });
     groups
+}
+
+/// What happens to a managed destination, in the order plans list them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum DestinationChange {
+    CannotPlan,
+    Create,
+    Update,
+}
+
+/// Managed destinations that share one change.
+pub(super) struct DestinationGroup<'p> {
+    pub change: DestinationChange,
+    /// The diff, or for [`DestinationChange::CannotPlan`] `code: message`,
+    /// with placeholders for the account id and region.
+    pub text: String,
+    /// Each destination with its index into the plan's destinations.
+    pub resources: Vec<(usize, &'p ResourcePlan)>,
+}
+
+/// `text` with the account id of `resource` as `{account_id}`, and its
+/// region, for a regional one, as `{region}`.
+pub(super) fn templated_resource(text: &str, resource: &Resource) -> String {
+    let (account, region) = match resource {
+        Resource::Bucket {
+            account_id, region, ..
+        }
+        | Resource::LogGroup {
+            account_id, region, ..
+        } => (account_id.as_str(), Some(region.as_str())),
+        Resource::Role { account_id, .. } => (account_id.as_str(), None),
+    };
+    let text = text.replace(account, "{account_id}");
+    match region {
+        Some(region) => replace_word(&text, region, "{region}"),
+        None => text,
+    }
+}
+
+/// The destinations that change or cannot be read, identical changes
+/// together, in the order of [`DestinationChange`] then of their text.
+pub(super) fn destination_groups(plan: &Plan) -> Vec<DestinationGroup<'_>> {
+    let mut groups: BTreeMap<(DestinationChange, String), Vec<(usize, &ResourcePlan)>> =
+        BTreeMap::new();
+    for (index, resource) in plan.destinations.iter().enumerate() {
+        let (change, text) = match &resource.before {
+            Err(err) => (
+                DestinationChange::CannotPlan,
+                format!("{}: {}", err.code, err.message),
+            ),
+            Ok(_) if !resource.is_change() => continue,
+            Ok(_) if resource.is_create() => (DestinationChange::Create, resource.diff()),
+            Ok(_) => (DestinationChange::Update, resource.diff()),
+        };
+        let text = templated_resource(&text, &resource.desired.resource);
+        groups
+            .entry((change, text))
+            .or_default()
+            .push((index, resource));
+    }
+    groups
+        .into_iter()
+        .map(|((change, text), resources)| DestinationGroup {
+            change,
+            text,
+            resources,
+        })
+        .collect()
 }
 
 #[cfg(test)]

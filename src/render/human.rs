@@ -2,9 +2,12 @@
 
 use std::io::{self, Write};
 
-use super::grouping::{By, ChangeGroup, change_groups};
+use super::grouping::{
+    By, ChangeGroup, DestinationChange, DestinationGroup, change_groups, destination_groups,
+    templated_resource,
+};
 use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
-use crate::engine::destinations::{ResourceOutcome, ResourcePlan};
+use crate::engine::destinations::{Resource, ResourceOutcome, ResourcePlan};
 use crate::engine::preflight::{Finding, Severity};
 use crate::engine::{Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, Recheck, TargetPlan};
 
@@ -25,7 +28,7 @@ const WIDTH: usize = 100;
 /// distinct change once, or every target with `Diffs::EachTarget`), then
 /// the targets that could not be read, then the summary lines.
 pub fn plan(out: &mut dyn Write, plan: &Plan, diffs: Diffs) -> io::Result<()> {
-    destinations(out, plan)?;
+    destinations(out, plan, diffs)?;
     match diffs {
         Diffs::EachTarget => {
             for (index, target) in plan.targets.iter().enumerate() {
@@ -103,31 +106,15 @@ fn group_change(out: &mut dyn Write, plan: &Plan, group: &ChangeGroup<'_>) -> io
         if profiles.len() == 1 { "" } else { "s" },
         profiles.join(", ")
     )?;
-    let shown = format!(
-        "{}{}",
-        group.diff,
-        group
-            .findings
-            .iter()
-            .map(|f| format!("{} {} {}", f.resource, f.problem, f.fix))
-            .collect::<String>()
-    );
-    let placeholders: Vec<&str> = ["{account_id}", "{account_name}", "{region}"]
-        .into_iter()
-        .filter(|p| shown.contains(p) || group.destinations.iter().any(|d| d.contains(p)))
+    let findings: Vec<String> = group
+        .findings
+        .iter()
+        .map(|f| format!("{} {} {}", f.resource, f.problem, f.fix))
         .collect();
-    if !placeholders.is_empty() {
-        writeln!(
-            out,
-            "  {} {} each target's own",
-            and_list(&placeholders),
-            if placeholders.len() == 1 {
-                "stands for"
-            } else {
-                "stand for"
-            }
-        )?;
-    }
+    let mut texts: Vec<&str> = vec![&group.diff];
+    texts.extend(findings.iter().map(String::as_str));
+    texts.extend(group.destinations.iter().map(String::as_str));
+    placeholder_note(out, &texts, "target's")?;
     write_diff(out, &group.diff)?;
     preflight(out, &group.findings)?;
     if !group.destinations.is_empty() {
@@ -145,17 +132,28 @@ fn group_change(out: &mut dyn Write, plan: &Plan, group: &ChangeGroup<'_>) -> io
     writeln!(out)
 }
 
+fn target_list(out: &mut dyn Write, targets: &[(usize, &TargetPlan)]) -> io::Result<()> {
+    let places: Vec<(&str, Option<&str>)> = targets
+        .iter()
+        .map(|(_, t)| (t.target.account.label(), Some(t.target.region.as_str())))
+        .collect();
+    place_list(out, &super::count(targets.len(), "target"), &places)
+}
+
 /// `  applies to 6 targets (2 accounts × 3 regions):` and then, per set of
 /// accounts that share their regions, `    prod, dev × us-east-1, eu-west-1`,
-/// wrapped.
-fn target_list(out: &mut dyn Write, targets: &[(usize, &TargetPlan)]) -> io::Result<()> {
+/// wrapped; a place without a region (an IAM role) is its account alone.
+fn place_list(out: &mut dyn Write, what: &str, places: &[(&str, Option<&str>)]) -> io::Result<()> {
     let mut by_account: Vec<(&str, Vec<&str>)> = Vec::new();
-    for (_, target) in targets {
-        let (account, region) = (target.target.account.label(), target.target.region.as_str());
-        match by_account.iter_mut().find(|(a, _)| *a == account) {
-            Some((_, regions)) => regions.push(region),
-            None => by_account.push((account, vec![region])),
-        }
+    for &(account, region) in places {
+        let index = match by_account.iter().position(|(a, _)| *a == account) {
+            Some(index) => index,
+            None => {
+                by_account.push((account, Vec::new()));
+                by_account.len() - 1
+            }
+        };
+        by_account[index].1.extend(region);
     }
     let mut rows: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
     for (account, regions) in by_account {
@@ -172,23 +170,21 @@ fn target_list(out: &mut dyn Write, targets: &[(usize, &TargetPlan)]) -> io::Res
         ),
         _ => String::new(),
     };
-    writeln!(
-        out,
-        "  applies to {}{shape}:",
-        super::count(targets.len(), "target")
-    )?;
+    writeln!(out, "  applies to {what}{shape}:")?;
     for (accounts, regions) in rows {
         let accounts = wrap(&accounts, "    ", "    ");
-        let regions = if accounts.len() == 1 {
+        let lines = if regions.is_empty() {
+            accounts
+        } else if accounts.len() == 1 {
             let first = format!("{} × ", accounts[0]);
-            let cont = " ".repeat(first.chars().count().min(WIDTH / 2));
-            wrap(&regions, &first, &cont)
+            let rest = " ".repeat(first.chars().count().min(WIDTH / 2));
+            wrap(&regions, &first, &rest)
         } else {
             let mut lines = accounts;
             lines.extend(wrap(&regions, "      × ", "        "));
             lines
         };
-        for line in regions {
+        for line in lines {
             writeln!(out, "{line}")?;
         }
     }
@@ -268,40 +264,151 @@ fn failures(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
 }
 
 /// The managed destinations that change or could not be read, with the
-/// diff of what fleet keeps of them, before the targets that use them.
-fn destinations(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
-    for resource in &plan.destinations {
-        let users = resource.targets.len();
-        let used_by = format!("(for {users} target{})", if users == 1 { "" } else { "s" });
-        let label = resource.desired.resource.label();
-        match &resource.before {
-            Err(err) => writeln!(
-                out,
-                "{} {}: {}: {}\n",
-                paint(RED, "! cannot plan"),
-                paint(BOLD, &label),
-                err.code,
-                err.message
-            )?,
-            Ok(_) if !resource.is_change() => {}
-            Ok(_) => {
-                let (marker, style) = if resource.is_create() {
-                    ("+ create", GREEN)
-                } else {
-                    ("~ update", YELLOW)
-                };
-                writeln!(
-                    out,
-                    "{} {} {used_by}",
-                    paint(style, marker),
-                    paint(BOLD, &label)
-                )?;
-                write_diff(out, &resource.diff())?;
-                writeln!(out)?;
+/// diff of what fleet keeps of them, before the targets that use them;
+/// identical changes once, with where they are, unless `Diffs::EachTarget`.
+fn destinations(out: &mut dyn Write, plan: &Plan, diffs: Diffs) -> io::Result<()> {
+    match diffs {
+        Diffs::EachTarget => {
+            for resource in &plan.destinations {
+                destination(out, resource)?;
+            }
+        }
+        Diffs::Grouped => {
+            let mut groups = destination_groups(plan);
+            groups.sort_by_key(|group| group.resources[0].0);
+            for group in &groups {
+                match group.resources.as_slice() {
+                    [(_, resource)] => destination(out, resource)?,
+                    _ => destination_group(out, plan, group)?,
+                }
             }
         }
     }
     Ok(())
+}
+
+fn destination(out: &mut dyn Write, resource: &ResourcePlan) -> io::Result<()> {
+    let users = resource.targets.len();
+    let used_by = format!("(for {users} target{})", if users == 1 { "" } else { "s" });
+    let label = resource.desired.resource.label();
+    match &resource.before {
+        Err(err) => writeln!(
+            out,
+            "{} {}: {}: {}\n",
+            paint(RED, "! cannot plan"),
+            paint(BOLD, &label),
+            err.code,
+            err.message
+        ),
+        Ok(_) if !resource.is_change() => Ok(()),
+        Ok(_) => {
+            let (marker, style) = if resource.is_create() {
+                ("+ create", GREEN)
+            } else {
+                ("~ update", YELLOW)
+            };
+            writeln!(
+                out,
+                "{} {} {used_by}",
+                paint(style, marker),
+                paint(BOLD, &label)
+            )?;
+            write_diff(out, &resource.diff())?;
+            writeln!(out)
+        }
+    }
+}
+
+/// Destinations that share one change: `+ create 40 × bucket
+/// s3://logs-{account_id}-{region} (for 40 targets)`, the diff once, then
+/// where they are.
+fn destination_group(
+    out: &mut dyn Write,
+    plan: &Plan,
+    group: &DestinationGroup<'_>,
+) -> io::Result<()> {
+    let (_, first) = group.resources[0];
+    let label = templated_resource(&first.desired.resource.label(), &first.desired.resource);
+    let what = paint(BOLD, format!("{} × {label}", group.resources.len()));
+    let mut users: Vec<usize> = group
+        .resources
+        .iter()
+        .flat_map(|(_, r)| r.targets.iter().copied())
+        .collect();
+    users.sort_unstable();
+    users.dedup();
+    let places: Vec<(&str, Option<&str>)> = group
+        .resources
+        .iter()
+        .map(|(_, resource)| {
+            let (account_id, region) = match &resource.desired.resource {
+                Resource::Bucket {
+                    account_id, region, ..
+                }
+                | Resource::LogGroup {
+                    account_id, region, ..
+                } => (account_id.as_str(), Some(region.as_str())),
+                Resource::Role { account_id, .. } => (account_id.as_str(), None),
+            };
+            let account = resource
+                .targets
+                .first()
+                .and_then(|&index| plan.targets.get(index))
+                .map_or(account_id, |t| t.target.account.label());
+            (account, region)
+        })
+        .collect();
+    let places_heading = super::count(group.resources.len(), "destination");
+    match group.change {
+        DestinationChange::CannotPlan => {
+            writeln!(
+                out,
+                "{} {what}: {}",
+                paint(RED, "! cannot plan"),
+                group.text
+            )?;
+            placeholder_note(out, &[&label, &group.text], "destination's")?;
+        }
+        DestinationChange::Create | DestinationChange::Update => {
+            let (marker, style) = if group.change == DestinationChange::Create {
+                ("+ create", GREEN)
+            } else {
+                ("~ update", YELLOW)
+            };
+            writeln!(
+                out,
+                "{} {what} (for {})",
+                paint(style, marker),
+                super::count(users.len(), "target")
+            )?;
+            placeholder_note(out, &[&label, &group.text], "destination's")?;
+            write_diff(out, &group.text)?;
+        }
+    }
+    place_list(out, &places_heading, &places)?;
+    writeln!(out)
+}
+
+/// `  {account_id} and {region} stand for each target's own` (`whose`:
+/// `target's`), naming the placeholders `texts` use.
+fn placeholder_note(out: &mut dyn Write, texts: &[&str], whose: &str) -> io::Result<()> {
+    let placeholders: Vec<&str> = ["{account_id}", "{account_name}", "{region}"]
+        .into_iter()
+        .filter(|p| texts.iter().any(|text| text.contains(p)))
+        .collect();
+    if placeholders.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "  {} {} each {whose} own",
+        and_list(&placeholders),
+        if placeholders.len() == 1 {
+            "stands for"
+        } else {
+            "stand for"
+        }
+    )
 }
 
 fn marker(action: Action) -> (&'static str, anstyle::Style) {

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::grouping::{By, ChangeGroup, change_groups, replace_word, templated};
+use super::grouping::{
+    By, ChangeGroup, DestinationChange, change_groups, destination_groups, templated,
+};
 use crate::engine::preflight::Severity;
 use crate::engine::saved::Shard;
 use crate::engine::{Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, TargetPlan};
@@ -94,32 +96,7 @@ fn destination_section(out: &mut String, plan: &Plan, cap: usize) {
     if changing.is_empty() {
         return;
     }
-    let mut groups: BTreeMap<(u8, String), Vec<String>> = BTreeMap::new();
-    for resource in &changing {
-        let (rank, text) = match &resource.before {
-            Err(err) => (0, format!("cannot plan: {}: {}", err.code, err.message)),
-            Ok(_) => (if resource.is_create() { 1 } else { 2 }, resource.diff()),
-        };
-        let (account, region) = match &resource.desired.resource {
-            crate::engine::destinations::Resource::Bucket {
-                account_id, region, ..
-            }
-            | crate::engine::destinations::Resource::LogGroup {
-                account_id, region, ..
-            } => (account_id.as_str(), Some(region.as_str())),
-            crate::engine::destinations::Resource::Role { account_id, .. } => {
-                (account_id.as_str(), None)
-            }
-        };
-        let mut templated = text.replace(account, "{account_id}");
-        if let Some(region) = region {
-            templated = replace_word(&templated, region, "{region}");
-        }
-        groups
-            .entry((rank, templated))
-            .or_default()
-            .push(resource.desired.resource.label());
-    }
+    let groups = destination_groups(plan);
     let _ = writeln!(
         out,
         "#### Destinations: {} to create, {} to update, {} failed\n",
@@ -133,11 +110,16 @@ fn destination_section(out: &mut String, plan: &Plan, cap: usize) {
             .count(),
         changing.iter().filter(|d| d.before.is_err()).count(),
     );
-    for ((rank, text), labels) in groups.iter().take(cap) {
-        let verb = match rank {
-            0 => "**cannot plan**",
-            1 => "**create**",
-            _ => "**update**",
+    for group in groups.iter().take(cap) {
+        let labels: Vec<String> = group
+            .resources
+            .iter()
+            .map(|(_, r)| r.desired.resource.label())
+            .collect();
+        let verb = match group.change {
+            DestinationChange::CannotPlan => "**cannot plan**",
+            DestinationChange::Create => "**create**",
+            DestinationChange::Update => "**update**",
         };
         let shown: Vec<String> = labels.iter().take(10).map(|l| format!("`{l}`")).collect();
         let more = if labels.len() > 10 {
@@ -146,14 +128,18 @@ fn destination_section(out: &mut String, plan: &Plan, cap: usize) {
             String::new()
         };
         let _ = writeln!(out, "- {verb} {}{more}", shown.join(", "));
-        if *rank > 0 {
+        if group.change == DestinationChange::CannotPlan {
+            let _ = writeln!(
+                out,
+                "  {}",
+                escape_cell(&format!("cannot plan: {}", group.text))
+            );
+        } else {
             let _ = writeln!(
                 out,
                 "  <details><summary>diff</summary>\n\n```diff\n{}```\n  </details>",
-                text
+                group.text
             );
-        } else {
-            let _ = writeln!(out, "  {}", escape_cell(text));
         }
     }
     if groups.len() > cap {

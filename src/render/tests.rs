@@ -264,3 +264,83 @@ async fn a_big_group_lists_accounts_times_regions_wrapped() {
     assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
     assert!(text.lines().count() < 40, "{text}");
 }
+
+/// `wide_fleet(accounts)` with its buckets managed, planned with nothing
+/// live: every target and every bucket a create, except the bucket of
+/// team1/us-west-2, which cannot be read.
+async fn managed_plan(accounts: usize) -> crate::engine::Plan {
+    use crate::engine::destinations::{ResourcePlan, Step, desired_resources};
+    let fleet = wide_fleet(accounts);
+    let mut targets = fleet.targets.clone();
+    for target in &mut targets {
+        target.managed.bucket = Some(Default::default());
+    }
+    let api = crate::engine::fake::FakeApi::default();
+    let mut plan = plan_targets(&api, targets, 4, &NoProgress).await;
+    plan.destinations = desired_resources(&plan.targets)
+        .into_iter()
+        .map(|(desired, users)| {
+            let label = desired.resource.label();
+            let unreadable = label.contains("100000000001-us-west-2");
+            let region = plan.targets[users[0]].target.region.to_string();
+            ResourcePlan {
+                after: serde_json::json!({ "bucket": label, "region": region }),
+                before: if unreadable {
+                    Err(crate::engine::ApiError::new("AccessDenied", "denied"))
+                } else {
+                    Ok(None)
+                },
+                steps: if unreadable {
+                    Vec::new()
+                } else {
+                    vec![Step::CreateBucket]
+                },
+                desired,
+                targets: users,
+            }
+        })
+        .collect();
+    plan
+}
+
+#[tokio::test]
+async fn human_plan_groups_identical_destination_changes() {
+    let plan = managed_plan(3).await;
+    assert_eq!(plan.destinations.len(), 12);
+    let text = human(&plan, super::human::Diffs::Grouped);
+    assert!(
+        text.starts_with(
+            "+ create 11 × bucket s3://logs-{account_id}-{region} (for 11 targets)\n  {account_id} and {region} stand for each destination's own\n--- live: bucket s3://logs-{account_id}-{region}\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("+  \"region\": \"{region}\"\n+}\n  applies to 11 destinations:\n    team0, team2 × eu-central-1, eu-west-1, us-east-1, us-west-2\n    team1 × eu-central-1, eu-west-1, us-east-1\n\n"),
+        "{text}"
+    );
+    // A group of one prints as before.
+    assert!(
+        text.contains(
+            "! cannot plan bucket s3://logs-100000000001-us-west-2: AccessDenied: denied\n"
+        ),
+        "{text}"
+    );
+    // Each target's change names the destination change it shares.
+    assert!(
+        text.contains("  ↳ destinations: + create bucket s3://logs-{account_id}-{region}\n  applies to 11 targets:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+ create team1/us-west-2 (profile p)\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("+++ desired").count(), 3, "{text}");
+    insta::assert_snapshot!(text);
+
+    let each = human(&plan, super::human::Diffs::EachTarget);
+    assert_eq!(each.matches("+++ desired").count(), 11 + 12, "{each}");
+    assert!(
+        each.contains("+ create bucket s3://logs-100000000002-eu-west-1 (for 1 target)\n"),
+        "{each}"
+    );
+}
