@@ -150,7 +150,7 @@ pub enum Command {
     /// Run plan → apply → plan against a local emulator: on the built-in
     /// example, or on the fleet file given with -c.
     #[command(after_help = DEMO_EXIT)]
-    Demo,
+    Demo(DemoArgs),
     /// Serve the local emulator: Bedrock logging, STS, and the S3, IAM and CloudWatch Logs calls of destinations.
     #[command(after_help = EMULATOR_EXIT)]
     Emulator(EmulatorArgs),
@@ -394,6 +394,14 @@ pub struct TargetsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Print every target's and destination's diff in the demo's plans, instead of each
+    /// distinct change once followed by the targets it applies to.
+    #[arg(long)]
+    pub each_diff: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Saved plans (`fleet plan --out`); several shards are merged into one.
     #[arg(value_name = "PLAN.json", required = true)]
@@ -407,6 +415,11 @@ pub struct ReportArgs {
     /// missing) instead of refusing it; every format then says it is partial.
     #[arg(long)]
     pub allow_partial: bool,
+
+    /// Print every target's and destination's diff in the human plan, instead of each
+    /// distinct change once followed by the targets it applies to.
+    #[arg(long)]
+    pub each_diff: bool,
 }
 
 #[derive(Debug, Args)]
@@ -435,6 +448,11 @@ pub struct PlanArgs {
     /// Do not ask CloudTrail who changed the targets to update or delete.
     #[arg(long)]
     pub no_attribution: bool,
+
+    /// Print every target's and destination's diff in the human plan, instead of each
+    /// distinct change once followed by the targets it applies to.
+    #[arg(long)]
+    pub each_diff: bool,
 
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -472,6 +490,11 @@ pub struct ApplyArgs {
     /// validate permissions" (a new role or policy not yet propagated).
     #[arg(long, value_name = "SECONDS", default_value = "120", value_parser = seconds)]
     pub permission_retry: Duration,
+
+    /// Print every target's and destination's diff in the plan shown before the prompt, instead of each
+    /// distinct change once followed by the targets it applies to.
+    #[arg(long)]
+    pub each_diff: bool,
 
     #[command(flatten)]
     pub filter: FilterArgs,

@@ -246,7 +246,11 @@ async fn an_ou_entry_reaches_exactly_the_active_accounts_below_it() {
         .filter(|(_, action)| action != "no-op")
         .collect();
     assert_eq!(changed, each_region(&["reach-b2"], &regions, "create"));
-    let detailed = run(&endpoint, dir.path(), &["plan", "--detailed-exitcode"]);
+    let detailed = run(
+        &endpoint,
+        dir.path(),
+        &["plan", "--detailed-exitcode", "--each-diff"],
+    );
     assert_eq!(detailed.code, 2, "{}", detailed.stderr);
     assert!(
         detailed

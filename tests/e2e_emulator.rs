@@ -28,7 +28,7 @@ fn a_denied_region_fails_alone_and_nothing_is_written() {
     write_fleet(dir.path(), alpha, beta);
     let output = support::fleet_cmd(&emulator.endpoint)
         .current_dir(dir.path())
-        .args(["plan", "--detailed-exitcode"])
+        .args(["plan", "--detailed-exitcode", "--each-diff"])
         .output()
         .unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -38,7 +38,8 @@ fn a_denied_region_fails_alone_and_nothing_is_written() {
         "an unreadable target is an error\n{stdout}"
     );
     assert!(
-        stdout.contains("! failed alpha/eu-west-1: AccessDeniedException:"),
+        stdout
+            .contains("\n1 target could not be read:\n  ! alpha/eu-west-1: AccessDeniedException:"),
         "{stdout}"
     );
     assert!(

@@ -168,21 +168,38 @@ async fn from_nothing_to_working_logging_in_one_apply(endpoint: &str) {
         "{}",
         plan.stdout
     );
+    // Identical destination changes are one diff, then where they are.
+    for grouped in [
+        format!("+ create 6 × bucket s3://{tag}-{{account_id}}-{{region}} (for 6 targets)\n"),
+        format!("+ create 6 × bucket s3://{tag}-large-{{account_id}}-{{region}} (for 6 targets)\n"),
+        format!("+ create 3 × role {tag}-bedrock-logs ({{account_id}}) (for 6 targets)\n"),
+        "  applies to 6 destinations (3 accounts × 2 regions):\n".to_owned(),
+        "  applies to 3 destinations:\n".to_owned(),
+    ] {
+        assert!(plan.stdout.contains(&grouped), "{grouped}\n{}", plan.stdout);
+    }
+    let each = fleet(&["plan", "--each-diff"]);
     assert!(
-        plan.stdout.contains(&format!(
+        each.stdout.contains(&format!(
             "+ create bucket s3://{tag}-{}-eu-west-1 (for 1 target)",
             ids[1]
         )),
         "{}",
-        plan.stdout
+        each.stdout
     );
     assert!(
-        plan.stdout.contains(&format!(
+        each.stdout.contains(&format!(
             "+ create role {tag}-bedrock-logs ({}) (for 2 targets)",
             ids[2]
         )),
         "{}",
-        plan.stdout
+        each.stdout
+    );
+    assert_eq!(
+        each.stdout.matches("+++ desired").count(),
+        21 + 6,
+        "{}",
+        each.stdout
     );
     // Managed destinations are planned, not preflight-checked.
     assert!(!plan.stdout.contains("does not exist"), "{}", plan.stdout);

@@ -147,7 +147,7 @@ fn a_target_throttled_past_its_retries_says_how_many_attempts_and_what_to_change
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains(
-            "! failed 343000000001/us-west-2: ThrottlingException: Too many requests, please wait before trying again. (gave up after 3 attempts; AWS throttled it: lower --concurrency or raise --max-attempts)"
+            "1 target could not be read:\n  ! 343000000001/us-west-2: ThrottlingException: Too many requests, please wait before trying again. (gave up after 3 attempts; AWS throttled it: lower --concurrency or raise --max-attempts)"
         ),
         "{}",
         run.stdout

@@ -93,7 +93,7 @@ pub(super) async fn apply(ui: &Ui, config: &std::path::Path, args: ApplyArgs) ->
     let targets = as_caller(targets, &caller);
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;
     let blocked = check_destinations(ui, &aws, &mut plan, args.preflight, concurrency).await;
-    buffered(|out| render::human::plan(out, &plan))?;
+    buffered(|out| render::human::plan(out, &plan, super::diffs(args.each_diff)))?;
     if blocked {
         bail!("preflight found problems and --preflight strict is set; nothing was written");
     }

@@ -12,7 +12,7 @@ use super::{
     make_plan,
 };
 use crate::aws::{Aws, AwsOptions};
-use crate::cli::{EmulatorArgs, PreflightMode};
+use crate::cli::{DemoArgs, EmulatorArgs, PreflightMode};
 use crate::fleet::{self, Fleet};
 use crate::logging::{LoggingConfig, S3Config};
 use crate::render;
@@ -45,7 +45,8 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> Result<Exit> {
 
 /// plan → apply → plan on the built-in example (or the file given with
 /// `-c`), against an in-process emulator seeded with some drift.
-pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
+pub(super) async fn demo(ui: &Ui, config: Option<&Path>, args: DemoArgs) -> Result<Exit> {
+    let diffs = super::diffs(args.each_diff);
     let fleet = match config {
         None => load_fleet(
             ui,
@@ -114,7 +115,7 @@ pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
     writeln!(out, "{}", render::paint(render::BOLD, "$ fleet plan"))?;
     let mut plan = make_plan(ui, &aws, fleet.targets.clone(), concurrency).await;
     check_destinations(ui, &aws, &mut plan, PreflightMode::Warn, concurrency).await;
-    render::human::plan(&mut out, &plan)?;
+    render::human::plan(&mut out, &plan, diffs)?;
 
     writeln!(
         out,
@@ -125,7 +126,7 @@ pub(super) async fn demo(ui: &Ui, config: Option<&Path>) -> Result<Exit> {
 
     writeln!(out, "\n{}", render::paint(render::BOLD, "$ fleet plan"))?;
     let after = make_plan(ui, &aws, fleet.targets.clone(), concurrency).await;
-    render::human::plan(&mut out, &after)?;
+    render::human::plan(&mut out, &after, diffs)?;
     running.shutdown().await;
     let counts = after.counts();
     Ok(if applied && counts.changes() == 0 && counts.failed == 0 {

@@ -248,13 +248,22 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Import(args) => import::import(&ui, args).await,
         Command::Report(args) => report::report(&ui, args),
         Command::Policy(args) => policy::policy(&ui, &config, args),
-        Command::Demo => demo::demo(&ui, cli.config.as_deref()).await,
+        Command::Demo(args) => demo::demo(&ui, cli.config.as_deref(), args).await,
         Command::Emulator(args) => demo::serve_emulator(args).await,
         Command::Completions(args) => completions::completions(args),
         Command::Man => completions::man(),
     };
     ui.retry_summary();
     exit
+}
+
+/// How the human plan shows its diffs, from `--each-diff`.
+fn diffs(each_diff: bool) -> render::human::Diffs {
+    if each_diff {
+        render::human::Diffs::EachTarget
+    } else {
+        render::human::Diffs::Grouped
+    }
 }
 
 /// Whether an error is stdout closed by its reader.

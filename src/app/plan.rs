@@ -65,7 +65,13 @@ pub(super) async fn plan(ui: &Ui, config: &std::path::Path, args: PlanArgs) -> R
         saved.allow_weakening = args.allow_weakening;
         saved
     });
-    write_plan(&plan, &source, saved.as_ref(), args.format)?;
+    write_plan(
+        &plan,
+        &source,
+        saved.as_ref(),
+        args.format,
+        super::diffs(args.each_diff),
+    )?;
     append_step_summary(ui, &plan, &source);
     ui.note_unreported(&plan.unreported_flags());
     note_discovered(ui, &resolved, plan.targets.iter().map(|t| &t.target));
@@ -91,8 +97,13 @@ pub(super) async fn plan(ui: &Ui, config: &std::path::Path, args: PlanArgs) -> R
 }
 
 /// Prints a plan on stdout in the chosen format.
-pub(super) fn print_plan(plan: &Plan, saved: &SavedPlan, format: PlanFormat) -> Result<()> {
-    write_plan(plan, &source(saved), Some(saved), format)
+pub(super) fn print_plan(
+    plan: &Plan,
+    saved: &SavedPlan,
+    format: PlanFormat,
+    diffs: render::human::Diffs,
+) -> Result<()> {
+    write_plan(plan, &source(saved), Some(saved), format, diffs)
 }
 
 /// Prints a plan on stdout in the chosen format, buffered (stdout is line
@@ -103,6 +114,7 @@ fn write_plan(
     source: &PlanSource<'_>,
     saved: Option<&SavedPlan>,
     format: PlanFormat,
+    diffs: render::human::Diffs,
 ) -> Result<()> {
     let mut out = BufWriter::with_capacity(64 * 1024, anstream::stdout().lock());
     match format {
@@ -111,7 +123,7 @@ fn write_plan(
                 let notice = render::partial_notice(source.missing_shards);
                 writeln!(out, "{}\n", render::paint(render::RED, notice))?;
             }
-            render::human::plan(&mut out, plan)?;
+            render::human::plan(&mut out, plan, diffs)?;
         }
         PlanFormat::Json => {
             let saved = saved.expect("a JSON plan is printed from its saved plan");

@@ -39,7 +39,7 @@ pub(super) fn report(ui: &Ui, args: ReportArgs) -> Result<Exit> {
         ui.warn(&render::partial_notice(&merged.missing_shards));
     }
     let plan = merged.to_plan(&merged.fleet_file)?;
-    print_plan(&plan, &merged, args.format)?;
+    print_plan(&plan, &merged, args.format, super::diffs(args.each_diff))?;
     Ok(if plan.counts().failed > 0 {
         Exit::Failure
     } else {

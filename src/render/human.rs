@@ -2,95 +2,426 @@
 
 use std::io::{self, Write};
 
+use super::grouping::{
+    By, ChangeGroup, DestinationChange, DestinationGroup, change_groups, destination_groups,
+    templated_resource,
+};
 use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
-use crate::engine::destinations::{ResourceOutcome, ResourcePlan};
+use crate::engine::destinations::{Resource, ResourceOutcome, ResourcePlan};
 use crate::engine::preflight::{Finding, Severity};
 use crate::engine::{Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, Recheck, TargetPlan};
 
-/// Prints every target that changes or failed, with its diff, then the
-/// summary line.
-pub fn plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
-    destinations(out, plan)?;
-    for (index, target) in plan.targets.iter().enumerate() {
-        match target.action() {
-            Some(Action::NoOp) => {}
-            Some(action) => {
-                writeln!(out, "{}", heading(target, action))?;
-                if let Some(who) = plan.changed_outside_by(index) {
-                    writeln!(
-                        out,
-                        "  {} {}",
-                        paint(YELLOW, "↳ changed outside fleet:"),
-                        who
-                    )?;
+/// How the human plan shows the diffs of targets that get the same change.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Diffs {
+    /// Each distinct change once, then the targets it applies to.
+    #[default]
+    Grouped,
+    /// Every target with its own diff (`--each-diff`).
+    EachTarget,
+}
+
+/// Lines of a target list are wrapped before this column.
+const WIDTH: usize = 100;
+
+/// Prints the destinations that change, then the targets that change (each
+/// distinct change once, or every target with `Diffs::EachTarget`), then
+/// the targets that could not be read, then the summary lines.
+pub fn plan(out: &mut dyn Write, plan: &Plan, diffs: Diffs) -> io::Result<()> {
+    destinations(out, plan, diffs)?;
+    match diffs {
+        Diffs::EachTarget => {
+            for (index, target) in plan.targets.iter().enumerate() {
+                if let Some(action) = target.action().filter(|a| *a != Action::NoOp) {
+                    target_change(out, plan, index, target, action)?;
                 }
-                write_diff(out, &target.diff())?;
-                preflight(out, &target.preflight)?;
-                writeln!(out)?;
             }
-            None => {
-                let Err(err) = &target.live else { continue };
-                writeln!(
-                    out,
-                    "{} {}: {}: {}\n",
-                    paint(RED, "! failed"),
-                    paint(BOLD, target.target.id()),
-                    err.code,
-                    err.message
-                )?;
+        }
+        Diffs::Grouped => {
+            for group in change_groups(plan, By::Everything) {
+                match group.targets.as_slice() {
+                    [(index, target)] => target_change(out, plan, *index, target, group.action)?,
+                    _ => group_change(out, plan, &group)?,
+                }
             }
         }
     }
+    failures(out, plan)?;
     summary(out, &plan.counts())?;
     destination_summary(out, plan)?;
     preflight_summary(out, plan)?;
     weakening(out, plan)
 }
 
+/// One target's change: heading, who changed it outside fleet, its diff and
+/// its preflight findings.
+fn target_change(
+    out: &mut dyn Write,
+    plan: &Plan,
+    index: usize,
+    target: &TargetPlan,
+    action: Action,
+) -> io::Result<()> {
+    writeln!(out, "{}", heading(target, action))?;
+    changed_outside(out, plan, index, None)?;
+    write_diff(out, &target.diff())?;
+    preflight(out, &target.preflight)?;
+    writeln!(out)
+}
+
+fn changed_outside(
+    out: &mut dyn Write,
+    plan: &Plan,
+    index: usize,
+    of: Option<&TargetPlan>,
+) -> io::Result<()> {
+    let Some(who) = plan.changed_outside_by(index) else {
+        return Ok(());
+    };
+    let of = of
+        .map(|target| format!("{}: ", target.target.id()))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "  {} {of}{who}",
+        paint(YELLOW, "↳ changed outside fleet:")
+    )
+}
+
+/// A change several targets share: the diff once (with placeholders for
+/// their ids), its findings, then the targets and their own notes.
+fn group_change(out: &mut dyn Write, plan: &Plan, group: &ChangeGroup<'_>) -> io::Result<()> {
+    let (marker, style) = marker(group.action);
+    let mut profiles: Vec<&str> = Vec::new();
+    for (_, target) in &group.targets {
+        if !profiles.contains(&&*target.target.profile) {
+            profiles.push(&target.target.profile);
+        }
+    }
+    writeln!(
+        out,
+        "{} {} (profile{} {})",
+        paint(style, marker),
+        paint(BOLD, super::count(group.targets.len(), "target")),
+        if profiles.len() == 1 { "" } else { "s" },
+        profiles.join(", ")
+    )?;
+    let findings: Vec<String> = group
+        .findings
+        .iter()
+        .map(|f| format!("{} {} {}", f.resource, f.problem, f.fix))
+        .collect();
+    let mut texts: Vec<&str> = vec![&group.diff];
+    texts.extend(findings.iter().map(String::as_str));
+    texts.extend(group.destinations.iter().map(String::as_str));
+    placeholder_note(out, &texts, "target's")?;
+    write_diff(out, &group.diff)?;
+    preflight(out, &group.findings)?;
+    if !group.destinations.is_empty() {
+        writeln!(
+            out,
+            "  {} {}",
+            paint(CYAN, "↳ destinations:"),
+            group.destinations.join("; ")
+        )?;
+    }
+    target_list(out, &group.targets)?;
+    for (index, target) in &group.targets {
+        changed_outside(out, plan, *index, Some(target))?;
+    }
+    writeln!(out)
+}
+
+fn target_list(out: &mut dyn Write, targets: &[(usize, &TargetPlan)]) -> io::Result<()> {
+    let places: Vec<(&str, Option<&str>)> = targets
+        .iter()
+        .map(|(_, t)| (t.target.account.label(), Some(t.target.region.as_str())))
+        .collect();
+    place_list(out, &super::count(targets.len(), "target"), &places)
+}
+
+/// `  applies to 6 targets (2 accounts × 3 regions):` and then, per set of
+/// accounts that share their regions, `    prod, dev × us-east-1, eu-west-1`,
+/// wrapped; a place without a region (an IAM role) is its account alone.
+fn place_list(out: &mut dyn Write, what: &str, places: &[(&str, Option<&str>)]) -> io::Result<()> {
+    let mut by_account: Vec<(&str, Vec<&str>)> = Vec::new();
+    for &(account, region) in places {
+        let index = match by_account.iter().position(|(a, _)| *a == account) {
+            Some(index) => index,
+            None => {
+                by_account.push((account, Vec::new()));
+                by_account.len() - 1
+            }
+        };
+        by_account[index].1.extend(region);
+    }
+    let mut rows: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
+    for (account, regions) in by_account {
+        match rows.iter_mut().find(|(_, r)| *r == regions) {
+            Some((accounts, _)) => accounts.push(account),
+            None => rows.push((vec![account], regions)),
+        }
+    }
+    let shape = match rows.as_slice() {
+        [(accounts, regions)] if accounts.len() > 1 && regions.len() > 1 => format!(
+            " ({} × {})",
+            super::count(accounts.len(), "account"),
+            super::count(regions.len(), "region")
+        ),
+        _ => String::new(),
+    };
+    writeln!(out, "  applies to {what}{shape}:")?;
+    for (accounts, regions) in rows {
+        let accounts = wrap(&accounts, "    ", "    ");
+        let lines = if regions.is_empty() {
+            accounts
+        } else if accounts.len() == 1 {
+            let first = format!("{} × ", accounts[0]);
+            let rest = " ".repeat(first.chars().count().min(WIDTH / 2));
+            wrap(&regions, &first, &rest)
+        } else {
+            let mut lines = accounts;
+            lines.extend(wrap(&regions, "      × ", "        "));
+            lines
+        };
+        for line in lines {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// `items` joined by `, ` on lines no wider than [`WIDTH`] where they fit,
+/// the first line starting with `first`, the others with `rest`.
+fn wrap(items: &[&str], first: &str, rest: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_owned();
+    let mut empty = true;
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i + 1 < items.len() {
+            format!("{item},")
+        } else {
+            (*item).to_owned()
+        };
+        let width = line.chars().count() + usize::from(!empty) + piece.chars().count();
+        if !empty && width > WIDTH {
+            lines.push(line);
+            line = rest.to_owned();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(&piece);
+        empty = false;
+    }
+    lines.push(line);
+    lines
+}
+
+/// The targets that could not be read, last, so none is lost among the
+/// diffs.
+fn failures(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    let failed: Vec<(&TargetPlan, &crate::engine::ApiError)> = plan
+        .targets
+        .iter()
+        .filter_map(|t| t.live.as_ref().err().map(|err| (t, err)))
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{}",
+        paint(
+            RED.bold(),
+            format!(
+                "{} could not be read:",
+                super::count(failed.len(), "target")
+            )
+        )
+    )?;
+    for (target, err) in failed {
+        writeln!(
+            out,
+            "  {} {}: {}: {}",
+            paint(RED, "!"),
+            paint(BOLD, target.target.id()),
+            err.code,
+            err.message
+        )?;
+    }
+    writeln!(out)
+}
+
 /// The managed destinations that change or could not be read, with the
-/// diff of what fleet keeps of them, before the targets that use them.
-fn destinations(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
-    for resource in &plan.destinations {
-        let users = resource.targets.len();
-        let used_by = format!("(for {users} target{})", if users == 1 { "" } else { "s" });
-        let label = resource.desired.resource.label();
-        match &resource.before {
-            Err(err) => writeln!(
-                out,
-                "{} {}: {}: {}\n",
-                paint(RED, "! cannot plan"),
-                paint(BOLD, &label),
-                err.code,
-                err.message
-            )?,
-            Ok(_) if !resource.is_change() => {}
-            Ok(_) => {
-                let (marker, style) = if resource.is_create() {
-                    ("+ create", GREEN)
-                } else {
-                    ("~ update", YELLOW)
-                };
-                writeln!(
-                    out,
-                    "{} {} {used_by}",
-                    paint(style, marker),
-                    paint(BOLD, &label)
-                )?;
-                write_diff(out, &resource.diff())?;
-                writeln!(out)?;
+/// diff of what fleet keeps of them, before the targets that use them;
+/// identical changes once, with where they are, unless `Diffs::EachTarget`.
+fn destinations(out: &mut dyn Write, plan: &Plan, diffs: Diffs) -> io::Result<()> {
+    match diffs {
+        Diffs::EachTarget => {
+            for resource in &plan.destinations {
+                destination(out, resource)?;
+            }
+        }
+        Diffs::Grouped => {
+            let mut groups = destination_groups(plan);
+            groups.sort_by_key(|group| group.resources[0].0);
+            for group in &groups {
+                match group.resources.as_slice() {
+                    [(_, resource)] => destination(out, resource)?,
+                    _ => destination_group(out, plan, group)?,
+                }
             }
         }
     }
     Ok(())
 }
 
-fn heading(target: &TargetPlan, action: Action) -> String {
-    let (marker, style) = match action {
+fn destination(out: &mut dyn Write, resource: &ResourcePlan) -> io::Result<()> {
+    let users = resource.targets.len();
+    let used_by = format!("(for {users} target{})", if users == 1 { "" } else { "s" });
+    let label = resource.desired.resource.label();
+    match &resource.before {
+        Err(err) => writeln!(
+            out,
+            "{} {}: {}: {}\n",
+            paint(RED, "! cannot plan"),
+            paint(BOLD, &label),
+            err.code,
+            err.message
+        ),
+        Ok(_) if !resource.is_change() => Ok(()),
+        Ok(_) => {
+            let (marker, style) = if resource.is_create() {
+                ("+ create", GREEN)
+            } else {
+                ("~ update", YELLOW)
+            };
+            writeln!(
+                out,
+                "{} {} {used_by}",
+                paint(style, marker),
+                paint(BOLD, &label)
+            )?;
+            write_diff(out, &resource.diff())?;
+            writeln!(out)
+        }
+    }
+}
+
+/// Destinations that share one change: `+ create 40 × bucket
+/// s3://logs-{account_id}-{region} (for 40 targets)`, the diff once, then
+/// where they are.
+fn destination_group(
+    out: &mut dyn Write,
+    plan: &Plan,
+    group: &DestinationGroup<'_>,
+) -> io::Result<()> {
+    let (_, first) = group.resources[0];
+    let label = templated_resource(&first.desired.resource.label(), &first.desired.resource);
+    let what = paint(BOLD, format!("{} × {label}", group.resources.len()));
+    let mut users: Vec<usize> = group
+        .resources
+        .iter()
+        .flat_map(|(_, r)| r.targets.iter().copied())
+        .collect();
+    users.sort_unstable();
+    users.dedup();
+    let places: Vec<(&str, Option<&str>)> = group
+        .resources
+        .iter()
+        .map(|(_, resource)| {
+            let (account_id, region) = match &resource.desired.resource {
+                Resource::Bucket {
+                    account_id, region, ..
+                }
+                | Resource::LogGroup {
+                    account_id, region, ..
+                } => (account_id.as_str(), Some(region.as_str())),
+                Resource::Role { account_id, .. } => (account_id.as_str(), None),
+            };
+            let account = resource
+                .targets
+                .first()
+                .and_then(|&index| plan.targets.get(index))
+                .map_or(account_id, |t| t.target.account.label());
+            (account, region)
+        })
+        .collect();
+    let places_heading = super::count(group.resources.len(), "destination");
+    match group.change {
+        DestinationChange::CannotPlan => {
+            writeln!(
+                out,
+                "{} {what}: {}",
+                paint(RED, "! cannot plan"),
+                group.text
+            )?;
+            placeholder_note(out, &[&label, &group.text], "destination's")?;
+        }
+        DestinationChange::Create | DestinationChange::Update => {
+            let (marker, style) = if group.change == DestinationChange::Create {
+                ("+ create", GREEN)
+            } else {
+                ("~ update", YELLOW)
+            };
+            writeln!(
+                out,
+                "{} {what} (for {})",
+                paint(style, marker),
+                super::count(users.len(), "target")
+            )?;
+            placeholder_note(out, &[&label, &group.text], "destination's")?;
+            write_diff(out, &group.text)?;
+        }
+    }
+    place_list(out, &places_heading, &places)?;
+    writeln!(out)
+}
+
+/// `  {account_id} and {region} stand for each target's own` (`whose`:
+/// `target's`), naming the placeholders `texts` use.
+fn placeholder_note(out: &mut dyn Write, texts: &[&str], whose: &str) -> io::Result<()> {
+    let placeholders: Vec<&str> = ["{account_id}", "{account_name}", "{region}"]
+        .into_iter()
+        .filter(|p| texts.iter().any(|text| text.contains(p)))
+        .collect();
+    if placeholders.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "  {} {} each {whose} own",
+        and_list(&placeholders),
+        if placeholders.len() == 1 {
+            "stands for"
+        } else {
+            "stand for"
+        }
+    )
+}
+
+fn marker(action: Action) -> (&'static str, anstyle::Style) {
+    match action {
         Action::Create => ("+ create", GREEN),
         Action::Update => ("~ update", YELLOW),
         Action::Delete => ("- delete", RED),
         Action::NoOp => ("  no-op", BOLD),
-    };
+    }
+}
+
+fn heading(target: &TargetPlan, action: Action) -> String {
+    let (marker, style) = marker(action);
     format!(
         "{} {} (profile {})",
         paint(style, marker),

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::grouping::{
+    By, ChangeGroup, DestinationChange, change_groups, destination_groups, templated,
+};
 use crate::engine::preflight::Severity;
 use crate::engine::saved::Shard;
-use crate::engine::{
-    Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, TargetPlan, unified_diff,
-};
-use crate::fleet::{OwnValues, Target};
+use crate::engine::{Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, TargetPlan};
 
 /// GitHub rejects comments longer than 65,536 characters.
 pub const COMMENT_LIMIT: usize = 65_536;
@@ -36,60 +36,6 @@ pub fn comment_marker(fleet_file: &str) -> String {
     format!("<!-- fleet: {} -->", fleet_file.replace("--", "- -"))
 }
 
-/// Targets that share one change, once account ids, names and regions are
-/// turned back into placeholders.
-struct Group<'p> {
-    action: Action,
-    diff: String,
-    targets: Vec<&'p Target>,
-}
-
-/// The diff of one target with its own ids turned into placeholders.
-fn templated_diff(plan: &TargetPlan) -> String {
-    let Ok(live) = &plan.live else {
-        return String::new();
-    };
-    let target = &plan.target;
-    let diff = unified_diff(live.as_ref(), target.desired.as_ref(), "live", "desired");
-    own_values(target).templated(&diff)
-}
-
-/// A target's own values, to group identical changes of many targets.
-fn own_values(target: &Target) -> OwnValues<'_> {
-    OwnValues {
-        account_id: target.account.id.as_str(),
-        account_name: target.account.name.as_deref(),
-        region: Some(target.region.as_str()),
-    }
-}
-
-fn groups(plan: &Plan) -> Vec<Group<'_>> {
-    let mut by_change: BTreeMap<(Action, String), Vec<&Target>> = BTreeMap::new();
-    for target in plan.changes() {
-        let action = target.action().expect("changes are readable");
-        by_change
-            .entry((action, templated_diff(target)))
-            .or_default()
-            .push(&target.target);
-    }
-    let mut groups: Vec<Group<'_>> = by_change
-        .into_iter()
-        .map(|((action, diff), targets)| Group {
-            action,
-            diff,
-            targets,
-        })
-        .collect();
-    // The biggest change first: it is what a reviewer must see.
-    groups.sort_by(|a, b| {
-        b.targets
-            .len()
-            .cmp(&a.targets.len())
-            .then(a.action.cmp(&b.action))
-    });
-    groups
-}
-
 /// The changes that weaken logging, first and loud: GitHub renders the
 /// `[!WARNING]` alert in red-amber. Identical losses (after turning ids and
 /// regions into placeholders) are grouped.
@@ -101,7 +47,7 @@ fn weakening_section(out: &mut String, plan: &Plan, cap: usize) {
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (target, losses) in &weakening {
         let t = &target.target;
-        let text = own_values(t).templated(&losses.join("; "));
+        let text = templated(&losses.join("; "), t);
         groups.entry(text).or_default().push(t.id().to_string());
     }
     let _ = writeln!(
@@ -150,34 +96,7 @@ fn destination_section(out: &mut String, plan: &Plan, cap: usize) {
     if changing.is_empty() {
         return;
     }
-    let mut groups: BTreeMap<(u8, String), Vec<String>> = BTreeMap::new();
-    for resource in &changing {
-        let (rank, text) = match &resource.before {
-            Err(err) => (0, format!("cannot plan: {}: {}", err.code, err.message)),
-            Ok(_) => (if resource.is_create() { 1 } else { 2 }, resource.diff()),
-        };
-        let (account, region) = match &resource.desired.resource {
-            crate::engine::destinations::Resource::Bucket {
-                account_id, region, ..
-            }
-            | crate::engine::destinations::Resource::LogGroup {
-                account_id, region, ..
-            } => (account_id.as_str(), Some(region.as_str())),
-            crate::engine::destinations::Resource::Role { account_id, .. } => {
-                (account_id.as_str(), None)
-            }
-        };
-        let templated = OwnValues {
-            account_id: account,
-            account_name: None,
-            region,
-        }
-        .templated(&text);
-        groups
-            .entry((rank, templated))
-            .or_default()
-            .push(resource.desired.resource.label());
-    }
+    let groups = destination_groups(plan);
     let _ = writeln!(
         out,
         "#### Destinations: {} to create, {} to update, {} failed\n",
@@ -191,11 +110,16 @@ fn destination_section(out: &mut String, plan: &Plan, cap: usize) {
             .count(),
         changing.iter().filter(|d| d.before.is_err()).count(),
     );
-    for ((rank, text), labels) in groups.iter().take(cap) {
-        let verb = match rank {
-            0 => "**cannot plan**",
-            1 => "**create**",
-            _ => "**update**",
+    for group in groups.iter().take(cap) {
+        let labels: Vec<String> = group
+            .resources
+            .iter()
+            .map(|(_, r)| r.desired.resource.label())
+            .collect();
+        let verb = match group.change {
+            DestinationChange::CannotPlan => "**cannot plan**",
+            DestinationChange::Create => "**create**",
+            DestinationChange::Update => "**update**",
         };
         let shown: Vec<String> = labels.iter().take(10).map(|l| format!("`{l}`")).collect();
         let more = if labels.len() > 10 {
@@ -204,14 +128,18 @@ fn destination_section(out: &mut String, plan: &Plan, cap: usize) {
             String::new()
         };
         let _ = writeln!(out, "- {verb} {}{more}", shown.join(", "));
-        if *rank > 0 {
+        if group.change == DestinationChange::CannotPlan {
+            let _ = writeln!(
+                out,
+                "  {}",
+                escape_cell(&format!("cannot plan: {}", group.text))
+            );
+        } else {
             let _ = writeln!(
                 out,
                 "  <details><summary>diff</summary>\n\n```diff\n{}```\n  </details>",
-                text
+                group.text
             );
-        } else {
-            let _ = writeln!(out, "  {}", escape_cell(text));
         }
     }
     if groups.len() > cap {
@@ -244,11 +172,11 @@ fn summary_table(out: &mut String, counts: &PlanCounts) {
     );
 }
 
-fn target_list(targets: &[&Target], shown: usize) -> String {
+fn target_list(targets: &[(usize, &TargetPlan)], shown: usize) -> String {
     let mut names: Vec<String> = targets
         .iter()
         .take(shown)
-        .map(|t| format!("`{}`", t.id()))
+        .map(|(_, t)| format!("`{}`", t.target.id()))
         .collect();
     if targets.len() > shown {
         names.push(format!("and {} more", targets.len() - shown));
@@ -265,7 +193,7 @@ fn verb(action: Action) -> &'static str {
     }
 }
 
-fn render_group(group: &Group<'_>, with_diff: bool) -> String {
+fn render_group(group: &ChangeGroup<'_>, with_diff: bool) -> String {
     let mut out = String::new();
     let count = group.targets.len();
     let _ = writeln!(
@@ -435,7 +363,7 @@ pub fn plan(plan: &Plan, source: &PlanSource<'_>, limit: usize) -> String {
     }
     failures.push_str(&findings);
 
-    let groups = groups(plan);
+    let groups = change_groups(plan, By::Diff);
     let mut with_diff = vec![true; groups.len()];
     let mut included = groups.len();
     let render = |with_diff: &[bool], included: usize| {
@@ -536,62 +464,4 @@ pub fn append_step_summary(markdown: &str) -> std::io::Result<()> {
         .append(true)
         .open(path)?;
     writeln!(file, "{markdown}")
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-    use crate::fleet::{Account, AccountId, Region};
-    use crate::logging::{CloudWatchConfig, LoggingConfig, S3Config};
-
-    /// The plan groups targets by their diff with their own values turned
-    /// into placeholders; `import` writes a profile the same way. For one
-    /// configuration the two must agree, or the PR comment would group
-    /// targets that `import` gives different profiles (or the reverse).
-    #[test]
-    fn the_plan_groups_by_the_templates_import_writes() {
-        let target = Target {
-            account: Arc::new(Account {
-                id: AccountId::parse("111111111111").unwrap(),
-                name: Some("prod".into()),
-                role_arn: None,
-            }),
-            region: Region::parse("us-east-1").unwrap(),
-            profile: Arc::from("p"),
-            desired: Some(LoggingConfig {
-                s3_config: Some(S3Config::new(
-                    "logs-111111111111-us-east-1-prod",
-                    Some("production/prod/us-east-1x/1111111111112".into()),
-                )),
-                cloudwatch_config: Some(CloudWatchConfig {
-                    log_group_name: "/aws/bedrock/prod-us-east-1".into(),
-                    role_arn: "arn:aws:iam::111111111111:role/prod".into(),
-                    large_data_delivery_s3_config: None,
-                }),
-                text_data_delivery_enabled: Some(true),
-                image_data_delivery_enabled: Some(true),
-                embedding_data_delivery_enabled: Some(false),
-                video_data_delivery_enabled: Some(true),
-                audio_data_delivery_enabled: Some(true),
-            }),
-            managed: Default::default(),
-        };
-        let plan = TargetPlan {
-            target: target.clone(),
-            live: Ok(None),
-            preflight: Vec::new(),
-        };
-        let imported =
-            crate::engine::import::templated(target.desired.as_ref().unwrap(), &target).unwrap();
-        assert_eq!(
-            templated_diff(&plan),
-            unified_diff(None, Some(&imported), "live", "desired")
-        );
-        assert!(templated_diff(&plan).contains("logs-{account_id}-{region}-{account_name}"));
-        assert!(
-            templated_diff(&plan).contains("production/{account_name}/us-east-1x/1111111111112")
-        );
-    }
 }

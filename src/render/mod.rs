@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod diagnostics;
+mod grouping;
 pub mod html;
 pub mod human;
 pub mod import;

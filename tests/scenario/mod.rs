@@ -150,14 +150,14 @@ pub async fn run(endpoint: &str, alpha: &str, beta: &str) {
 
     let (code, plan, stderr) = fleet(&["plan", "--detailed-exitcode"]);
     assert_eq!(code, 2, "plan with changes exits 2\n{plan}\n{stderr}");
+    // The four creates are one change: its diff once, then its targets.
     for expected in [
         "~ update home/us-east-1 (profile standard)",
         "-video_data_delivery_enabled = true\n+video_data_delivery_enabled = false",
         "-key_prefix = \"hand-edited\"\n+key_prefix = \"bedrock\"",
-        "+ create home/us-west-2 (profile standard)",
-        "+ create alpha/us-east-1 (profile standard)",
-        "+ create alpha/us-west-2 (profile standard)",
-        "+ create alpha/eu-west-1 (profile standard)",
+        "+ create 4 targets (profile standard)\n",
+        "+bucket_name = \"logs-{account_id}-{region}\"\n",
+        "  applies to 4 targets:\n    home × us-west-2\n    alpha × us-east-1, us-west-2, eu-west-1\n",
         "- delete beta/eu-west-1 (profile off)",
         "Plan: 4 to create, 1 to update, 1 to delete, 3 unchanged, 0 failed.",
     ] {
@@ -166,6 +166,24 @@ pub async fn run(endpoint: &str, alpha: &str, beta: &str) {
             "expected {expected:?} in the plan:\n{plan}"
         );
     }
+    assert_eq!(plan.matches("+++ desired").count(), 3, "{plan}");
+    let (code, each, stderr) = fleet(&["plan", "--detailed-exitcode", "--each-diff"]);
+    assert_eq!(code, 2, "{each}\n{stderr}");
+    for expected in [
+        "~ update home/us-east-1 (profile standard)",
+        "+ create home/us-west-2 (profile standard)",
+        "+ create alpha/us-east-1 (profile standard)",
+        "+ create alpha/us-west-2 (profile standard)",
+        "+ create alpha/eu-west-1 (profile standard)",
+        "- delete beta/eu-west-1 (profile off)",
+        "Plan: 4 to create, 1 to update, 1 to delete, 3 unchanged, 0 failed.",
+    ] {
+        assert!(
+            each.contains(expected),
+            "expected {expected:?} in the plan with --each-diff:\n{each}"
+        );
+    }
+    assert_eq!(each.matches("+++ desired").count(), 6, "{each}");
     for unchanged in [
         "home/eu-west-1",
         "beta/us-east-1",
