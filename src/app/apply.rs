@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use super::{
     Exit, Ui, as_caller, aws_options, check_caller, check_destinations, make_plan,
-    permission_retry, select, selected,
+    permission_retry, select, select_from,
 };
 use super::{Opened, open_with};
 use crate::aws::{Aws, AwsOptions};
@@ -84,7 +84,7 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
     let Some(Opened {
         aws,
         concurrency,
-        resolved,
+        mut resolved,
     }) = open_with(
         ui,
         config,
@@ -95,7 +95,9 @@ pub(super) async fn apply(ui: &Ui, config: &str, args: ApplyArgs) -> Result<Exit
     else {
         return Ok(Exit::Failure);
     };
-    let targets = selected(ui, &resolved.fleet, &args.filter)?;
+    // The plan takes the fleet's targets: nothing later needs them there.
+    let all = std::mem::take(&mut resolved.fleet.targets);
+    let targets = select_from(ui, all, &args.filter)?;
     let caller = check_caller(ui, &aws).await?;
     let targets = as_caller(targets, &caller);
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;

@@ -445,13 +445,24 @@ pub(crate) async fn check_destinations(
 /// The targets of the fleet that `--target`, `--exclude` and `--partition`
 /// keep.
 pub(crate) fn selected(ui: &Ui, fleet: &Fleet, filter: &FilterArgs) -> Result<Vec<Target>> {
+    select_from(ui, fleet.targets.clone(), filter)
+}
+
+/// [`selected`] of targets the caller hands over (plan and apply take the
+/// fleet's own rather than copy every target).
+pub(crate) fn select_from(
+    ui: &Ui,
+    targets: Vec<Target>,
+    filter: &FilterArgs,
+) -> Result<Vec<Target>> {
     let selection = Selection::new(&filter.targets, &filter.excludes, filter.partition)?;
-    let targets = select(ui, &selection, fleet.targets.clone(), |t| t)?;
+    let all = targets.len();
+    let targets = select(ui, &selection, targets, |t| t)?;
     if !selection.is_everything() {
         ui.note(&format!(
             "{} of {} selected",
             targets.len(),
-            render::count(fleet.targets.len(), "target")
+            render::count(all, "target")
         ));
     }
     Ok(targets)

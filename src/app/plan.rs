@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::{
-    Exit, Ui, as_caller, check_caller, check_destinations, make_plan, selected, timestamp,
+    Exit, Ui, as_caller, check_caller, check_destinations, make_plan, select_from, timestamp,
 };
 use super::{Opened, open};
 use crate::cli::{PlanArgs, PlanFormat};
@@ -19,13 +19,15 @@ pub(super) async fn plan(ui: &Ui, config: &str, args: PlanArgs) -> Result<Exit> 
     let Some(Opened {
         aws,
         concurrency,
-        resolved,
+        mut resolved,
     }) = open(ui, config, &args.aws).await?
     else {
         return Ok(Exit::Failure);
     };
+    // The plan takes the fleet's targets: nothing later needs them there.
+    let all = std::mem::take(&mut resolved.fleet.targets);
+    let targets = select_from(ui, all, &args.filter)?;
     let fleet = &resolved.fleet;
-    let targets = selected(ui, fleet, &args.filter)?;
     let caller = check_caller(ui, &aws).await?;
     let targets = as_caller(targets, &caller);
     let mut plan = make_plan(ui, &aws, targets, concurrency).await;
