@@ -157,15 +157,20 @@ def account_ids(count):
     return ids[:count]
 
 
-def generate(accounts, regions, seed=8):
+def generate(accounts, regions, seed=8, all_create=False):
+    """The benchmark mix; with all_create, a first rollout instead: nothing
+    is live and every target is a create (no managed destinations)."""
     if regions > len(REGIONS):
         sys.exit(f"gen_fleet: at most {len(REGIONS)} regions (asked {regions})")
     rng = random.Random(seed)
     region_list = REGIONS[:regions]
     total = accounts * regions
-    n_delete = round(total * 0.03)
-    n_create = round(total * 0.07)
-    n_update = round(total * 0.10)
+    if all_create:
+        n_delete, n_create, n_update = 0, total, 0
+    else:
+        n_delete = round(total * 0.03)
+        n_create = round(total * 0.07)
+        n_update = round(total * 0.10)
     n_unchanged = total - n_delete - n_create - n_update
     kinds = (["delete"] * n_delete + ["create"] * n_create + ["update"] * n_update
              + ["unchanged"] * n_unchanged)
@@ -224,9 +229,9 @@ def generate(accounts, regions, seed=8):
     return "\n".join(lines), seed_state, desired_state, expected
 
 
-def write(out_dir, accounts, regions, seed=8):
+def write(out_dir, accounts, regions, seed=8, all_create=False):
     os.makedirs(out_dir, exist_ok=True)
-    fleet, seed_state, desired_state, expected = generate(accounts, regions, seed)
+    fleet, seed_state, desired_state, expected = generate(accounts, regions, seed, all_create)
     paths = {
         "fleet": os.path.join(out_dir, "fleet.toml"),
         "seed": os.path.join(out_dir, "seed.json"),
@@ -337,8 +342,10 @@ def main():
     parser.add_argument("--regions", type=int, default=20)
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--out", required=True, help="directory to write into")
+    parser.add_argument("--all-create", action="store_true",
+                        help="a first rollout: nothing live, every target a create")
     args = parser.parse_args()
-    paths, expected = write(args.out, args.accounts, args.regions, args.seed)
+    paths, expected = write(args.out, args.accounts, args.regions, args.seed, args.all_create)
     print(json.dumps({"paths": paths, "expected": expected}, indent=2))
 
 

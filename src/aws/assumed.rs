@@ -3,15 +3,17 @@
 //! AssumeRole sessions end: after an hour by default, and role chaining caps
 //! them at one hour whatever is asked. A large audit under throttling or an
 //! apply that waits out IAM propagation can outlast one. Each account gets
-//! one [`AssumedRole`]: the SDK's own [`AssumeRoleProvider`] (the STS call,
-//! session name, external id, the shared HTTP client), asked again shortly
-//! before the credentials it gave expire, one renewal at a time.
+//! one [`AssumedRole`]: sts:AssumeRole through the run's one STS client
+//! (session name, external id, the shared HTTP client), called again
+//! shortly before the credentials it gave expire, one renewal at a time.
+//! One STS client for every account: the SDK's `AssumeRoleProvider` builds
+//! a client of its own per account, which cost a large fleet more CPU and
+//! memory than all the account's other calls.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{self, ProvideCredentials};
@@ -28,7 +30,9 @@ const RENEW_BEFORE: Duration = Duration::from_secs(300);
 
 pub(crate) struct AssumedRole {
     role_arn: String,
-    provider: AssumeRoleProvider,
+    session_name: String,
+    external_id: Option<String>,
+    sts: aws_sdk_sts::Client,
     current: Mutex<Option<Session>>,
     renewals: AtomicU64,
 }
@@ -62,13 +66,49 @@ impl fmt::Debug for AssumedRole {
 }
 
 impl AssumedRole {
-    pub(crate) fn new(role_arn: &str, provider: AssumeRoleProvider) -> AssumedRole {
+    pub(crate) fn new(
+        sts: aws_sdk_sts::Client,
+        role_arn: &str,
+        session_name: &str,
+        external_id: Option<&str>,
+    ) -> AssumedRole {
         AssumedRole {
             role_arn: role_arn.to_owned(),
-            provider,
+            session_name: session_name.to_owned(),
+            external_id: external_id.map(str::to_owned),
+            sts,
             current: Mutex::new(None),
             renewals: AtomicU64::new(0),
         }
+    }
+
+    /// One sts:AssumeRole.
+    async fn assume(&self) -> Result<Credentials, ApiError> {
+        let output = self
+            .sts
+            .assume_role()
+            .role_arn(&self.role_arn)
+            .role_session_name(&self.session_name)
+            .set_external_id(self.external_id.clone())
+            .send()
+            .await
+            .map_err(|err| assume_role_error(&self.role_arn, &err))?;
+        let Some(credentials) = output.credentials() else {
+            return Err(ApiError::new(
+                "AssumeRoleFailed",
+                format!(
+                    "cannot assume {}: STS returned no credentials",
+                    self.role_arn
+                ),
+            ));
+        };
+        Ok(Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            Some(credentials.session_token().to_owned()),
+            SystemTime::try_from(*credentials.expiration()).ok(),
+            "AssumeRoleProvider",
+        ))
     }
 
     /// Credentials that are good for a while yet: the current ones, or new
@@ -80,11 +120,7 @@ impl AssumedRole {
         if let Some(session) = current.as_ref().filter(|s| !s.is_due(now)) {
             return Ok(session.credentials.clone());
         }
-        let credentials = self
-            .provider
-            .provide_credentials()
-            .await
-            .map_err(|err| assume_role_error(&self.role_arn, &err))?;
+        let credentials = self.assume().await?;
         if current.is_some() {
             self.renewals.fetch_add(1, Ordering::Relaxed);
         }
@@ -121,11 +157,9 @@ impl ProvideCredentials for Renewing {
 }
 
 /// Why AssumeRole failed, in STS's own code and words when it answered.
-fn assume_role_error(role_arn: &str, err: &CredentialsError) -> ApiError {
-    let sdk = std::error::Error::source(err)
-        .and_then(|source| source.downcast_ref::<SdkError<AssumeRoleError, Response>>());
-    let (code, message) = match sdk {
-        Some(SdkError::ServiceError(context)) => (
+fn assume_role_error(role_arn: &str, err: &SdkError<AssumeRoleError, Response>) -> ApiError {
+    let (code, message) = match err {
+        SdkError::ServiceError(context) => (
             context
                 .err()
                 .code()
@@ -137,13 +171,9 @@ fn assume_role_error(role_arn: &str, err: &CredentialsError) -> ApiError {
                 str::to_owned,
             ),
         ),
-        Some(other) => (
+        other => (
             ErrorCode::ConnectionError,
             DisplayErrorContext(other).to_string(),
-        ),
-        None => (
-            ErrorCode::AssumeRoleFailed,
-            DisplayErrorContext(err).to_string(),
         ),
     };
     ApiError::new(code, format!("cannot assume {role_arn}: {message}"))

@@ -1,6 +1,7 @@
 //! The only code that knows the AWS SDK: one shared HTTP client, one set of
-//! credentials and one Bedrock client per account, the region set per call,
-//! and retry state per account × region.
+//! credentials per account, one Bedrock client with the account's
+//! credentials and the region set per call, and retry state per account ×
+//! region.
 
 mod assumed;
 mod attempts;
@@ -72,15 +73,19 @@ impl Default for AwsOptions {
     }
 }
 
-/// One account's configuration (its credentials) and its clients: one
-/// Bedrock client (the region set per call), and the S3, CloudWatch Logs and
-/// IAM clients of managed destinations and preflight, each built once when
-/// first needed (S3 and Logs per region) and shared by every call.
+/// One account's configuration (its credentials) and the S3, CloudWatch
+/// Logs and IAM clients of managed destinations and preflight, each built
+/// once when first needed (S3 and Logs per region) and shared by every
+/// call. Bedrock calls go through the run's one Bedrock client with the
+/// account's credentials set per call: a client per account cost more CPU
+/// and memory than the account's calls.
 #[derive(Debug)]
 pub(crate) struct AccountSession {
     /// The base configuration with this account's credentials.
     pub(crate) config: SdkConfig,
-    pub(crate) bedrock: aws_sdk_bedrock::Client,
+    /// The assumed role's credentials, for every account but the caller's
+    /// (whose calls use the base configuration's).
+    credentials: Option<SharedCredentialsProvider>,
     /// The assumed role, for every account but the caller's.
     role: Option<Arc<AssumedRole>>,
     s3: Mutex<HashMap<Region, aws_sdk_s3::Client>>,
@@ -91,7 +96,9 @@ pub(crate) struct AccountSession {
 impl AccountSession {
     fn new(config: SdkConfig, role: Option<Arc<AssumedRole>>) -> AccountSession {
         AccountSession {
-            bedrock: aws_sdk_bedrock::Client::new(&config),
+            credentials: role
+                .as_ref()
+                .map(|role| SharedCredentialsProvider::new(Renewing(role.clone()))),
             config,
             role,
             s3: Mutex::default(),
@@ -153,6 +160,9 @@ type SessionCell = Arc<OnceCell<Result<Arc<AccountSession>, ApiError>>>;
 pub struct Aws {
     base: SdkConfig,
     sts: aws_sdk_sts::Client,
+    /// Every account's Bedrock client: the account's credentials and the
+    /// target's region are set per call.
+    bedrock: aws_sdk_bedrock::Client,
     settings: Settings,
     permission_retry_window: Duration,
     retry_log: Arc<RetryLog>,
@@ -222,6 +232,7 @@ impl Aws {
         }
         Aws {
             sts: aws_sdk_sts::Client::new(&base),
+            bedrock: aws_sdk_bedrock::Client::new(&base),
             base,
             settings: options.settings,
             permission_retry_window: options.permission_retry_window,
@@ -256,11 +267,6 @@ impl Aws {
             .clone()
     }
 
-    /// The Bedrock client for an account.
-    async fn client(&self, at: Location<'_>) -> Result<aws_sdk_bedrock::Client, ApiError> {
-        Ok(self.session(at).await?.bedrock.clone())
-    }
-
     /// An account's session: the caller's own credentials for its own
     /// account, otherwise one AssumeRole shared by all its regions.
     pub(crate) async fn session(&self, at: Location<'_>) -> Result<Arc<AccountSession>, ApiError> {
@@ -285,14 +291,12 @@ impl Aws {
                 ),
             ));
         };
-        let session_name = self.session_name();
-        let mut provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-            .session_name(session_name)
-            .configure(&self.base);
-        if let Some(external_id) = &self.settings.external_id {
-            provider = provider.external_id(external_id);
-        }
-        let role = Arc::new(AssumedRole::new(role_arn, provider.build().await));
+        let role = Arc::new(AssumedRole::new(
+            self.sts.clone(),
+            role_arn,
+            self.session_name(),
+            self.settings.external_id.as_deref(),
+        ));
         // The first AssumeRole happens now, so an account fleet cannot reach
         // fails once, with STS's reason, before any of its targets is read.
         role.credentials().await?;
@@ -367,23 +371,33 @@ impl Aws {
             .clone()
     }
 
-    /// A call's settings (see [`per_target`]) with an interceptor that counts
-    /// its attempts.
+    /// A call's settings (see [`per_target`]) with the account's credentials
+    /// and an interceptor that counts its attempts.
     fn counted(
         &self,
+        session: &AccountSession,
         at: Location<'_>,
         operation: &'static str,
     ) -> (aws_sdk_bedrock::config::Builder, attempts::Counted) {
         let (counter, counted) = attempts::count(&self.retry_log, at, operation);
-        (per_target(at).interceptor(counter), counted)
+        let mut settings = per_target(at).interceptor(counter);
+        if let Some(credentials) = &session.credentials {
+            settings = settings
+                .credentials_provider(credentials.clone())
+                // The assumed role keeps its own session (renewed before
+                // expiry); a cache per call would only grow.
+                .identity_cache(IdentityCache::no_cache());
+        }
+        (settings, counted)
     }
 }
 
 impl LoggingApi for Aws {
     async fn get(&self, at: Location<'_>) -> Result<Option<LoggingConfig>, ApiError> {
-        let client = self.client(at).await?;
-        let (config, call) = self.counted(at, "get");
-        let output = client
+        let session = self.session(at).await?;
+        let (config, call) = self.counted(&session, at, "get");
+        let output = self
+            .bedrock
             .get_model_invocation_logging_configuration()
             .customize()
             .config_override(config)
@@ -399,13 +413,14 @@ impl LoggingApi for Aws {
         config: &LoggingConfig,
         wait: PermissionWait,
     ) -> Result<(), ApiError> {
-        let client = self.client(at).await?;
+        let session = self.session(at).await?;
         let config = convert::to_sdk(config)?;
         let started = Instant::now();
         let mut delay = Duration::from_secs(1);
         loop {
-            let (settings, call) = self.counted(at, "put");
-            let result = client
+            let (settings, call) = self.counted(&session, at, "put");
+            let result = self
+                .bedrock
                 .put_model_invocation_logging_configuration()
                 .logging_config(config.clone())
                 .customize()
@@ -443,9 +458,9 @@ impl LoggingApi for Aws {
     }
 
     async fn delete(&self, at: Location<'_>) -> Result<(), ApiError> {
-        let client = self.client(at).await?;
-        let (config, call) = self.counted(at, "delete");
-        client
+        let session = self.session(at).await?;
+        let (config, call) = self.counted(&session, at, "delete");
+        self.bedrock
             .delete_model_invocation_logging_configuration()
             .customize()
             .config_override(config)
