@@ -272,6 +272,7 @@ async fn filters_select_targets_and_a_filter_matching_nothing_is_an_error() {
     let (code, stdout, stderr) = fleet.run(
         &[
             "plan",
+            "--each-diff",
             "--target",
             "team1/*",
             "--target",
