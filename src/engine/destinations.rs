@@ -60,6 +60,20 @@ impl Resource {
             Resource::Role { name, account_id } => format!("role {name} ({account_id})"),
         }
     }
+
+    /// The account it is in, and its region (`None` for a role: IAM is
+    /// global).
+    pub fn place(&self) -> (&str, Option<&str>) {
+        match self {
+            Resource::Bucket {
+                account_id, region, ..
+            }
+            | Resource::LogGroup {
+                account_id, region, ..
+            } => (account_id, Some(region)),
+            Resource::Role { account_id, .. } => (account_id, None),
+        }
+    }
 }
 
 /// What AWS says of a bucket, in the parts fleet keeps.
@@ -276,11 +290,7 @@ pub fn role_name(arn: &str) -> &str {
 }
 
 fn account_of(resource: &Resource) -> &str {
-    match resource {
-        Resource::Bucket { account_id, .. }
-        | Resource::LogGroup { account_id, .. }
-        | Resource::Role { account_id, .. } => account_id,
-    }
+    resource.place().0
 }
 
 /// fleet's statement in the bucket policy.

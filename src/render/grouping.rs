@@ -168,15 +168,7 @@ pub(super) struct DestinationGroup<'p> {
 /// `text` with the account id of `resource` as `{account_id}`, and its
 /// region, for a regional one, as `{region}`.
 pub(super) fn templated_resource(text: &str, resource: &Resource) -> String {
-    let (account, region) = match resource {
-        Resource::Bucket {
-            account_id, region, ..
-        }
-        | Resource::LogGroup {
-            account_id, region, ..
-        } => (account_id.as_str(), Some(region.as_str())),
-        Resource::Role { account_id, .. } => (account_id.as_str(), None),
-    };
+    let (account, region) = resource.place();
     OwnValues {
         account_id: account,
         account_name: None,

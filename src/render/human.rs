@@ -7,7 +7,7 @@ use super::grouping::{
     templated_resource,
 };
 use super::{BOLD, CYAN, GREEN, RED, YELLOW, paint};
-use crate::engine::destinations::{Resource, ResourceOutcome, ResourcePlan};
+use crate::engine::destinations::{ResourceOutcome, ResourcePlan};
 use crate::engine::preflight::{Finding, Severity};
 use crate::engine::{Action, ApplyOutcome, ApplyReport, Plan, PlanCounts, Recheck, TargetPlan};
 
@@ -341,15 +341,7 @@ fn destination_group(
         .resources
         .iter()
         .map(|(_, resource)| {
-            let (account_id, region) = match &resource.desired.resource {
-                Resource::Bucket {
-                    account_id, region, ..
-                }
-                | Resource::LogGroup {
-                    account_id, region, ..
-                } => (account_id.as_str(), Some(region.as_str())),
-                Resource::Role { account_id, .. } => (account_id.as_str(), None),
-            };
+            let (account_id, region) = resource.desired.resource.place();
             let account = resource
                 .targets
                 .first()
