@@ -66,8 +66,8 @@ fn print_scp(ui: &Ui, fleet: &Fleet, break_glass: Option<&str>) -> Result<Exit> 
     let scope = PolicyScope::PLACEHOLDERS;
     let mut managed = ManagedArns::default();
     for profile in &fleet.profiles {
-        if let Some(config) = &profile.template {
-            add_managed(&mut managed, &profile.managed, config, &scope);
+        if let Some(config) = &profile.template() {
+            add_managed(&mut managed, &profile.managed(), config, &scope);
         }
     }
     let mut roles: Vec<String> = Vec::new();
@@ -121,7 +121,7 @@ pub(super) fn policy(ui: &Ui, config: &std::path::Path, args: PolicyArgs) -> Res
     let profiles: Vec<_> = fleet
         .profiles
         .iter()
-        .filter(|p| p.template.is_some())
+        .filter(|p| p.spec.enabled)
         .filter(|p| args.profile.as_ref().is_none_or(|name| &p.name == name))
         .collect();
     if profiles.is_empty() {
@@ -134,7 +134,7 @@ pub(super) fn policy(ui: &Ui, config: &std::path::Path, args: PolicyArgs) -> Res
     let mut roles = Vec::new();
     let mut managed = ManagedArns::default();
     for profile in profiles {
-        let template = profile.template.as_ref().expect("filtered");
+        let template = &profile.template().expect("filtered");
         let (config, scope) = match &scope {
             Some((account, region)) => {
                 let name = fleet
@@ -177,7 +177,7 @@ pub(super) fn policy(ui: &Ui, config: &std::path::Path, args: PolicyArgs) -> Res
         {
             roles.push(cw.role_arn.clone());
         }
-        add_managed(&mut managed, &profile.managed, &config, &scope);
+        add_managed(&mut managed, &profile.managed(), &config, &scope);
     }
     writeln!(
         out,

@@ -405,7 +405,7 @@ pub async fn resolve<A: DiscoveryApi>(
     let mut discovered: Vec<(Arc<Account>, &UnitEntry)> = Vec::new();
     for claim in &claims {
         let org = &claim.account;
-        let name = if let Err(why) = check_account_name(&org.name, &org.id) {
+        let name = if let Err(why) = check_account_name(&org.name, org.id.as_str()) {
             resolved.unnamed.push(Unnamed {
                 account: org.clone(),
                 reason: UnnamedReason::Bad(why),

@@ -42,7 +42,7 @@ pub fn parse_account(text: &str) -> Result<Account, ImportInputError> {
     };
     let id = AccountId::parse(id).ok_or_else(|| ImportInputError::AccountId(text.to_owned()))?;
     if let Some(name) = name
-        && names::check_account_name(name, &id).is_err()
+        && names::check_account_name(name, id.as_str()).is_err()
     {
         return Err(ImportInputError::AccountName(
             text.to_owned(),

@@ -296,7 +296,7 @@ impl Checker<'_> {
         raw: Option<&BTreeMap<Spanned<String>, Spanned<String>>>,
         spec: Option<&RegionSpec>,
         what: &str,
-        templates: &HashMap<String, ProfileSpec>,
+        templates: &HashMap<String, Arc<ProfileSpec>>,
     ) -> BTreeMap<Region, String> {
         let mut overrides = BTreeMap::new();
         for (region, profile) in raw.into_iter().flatten() {
@@ -336,7 +336,7 @@ impl Checker<'_> {
         raw: Vec<Spanned<RawUnit>>,
         default_regions: Option<&RegionSpec>,
         role_name: Option<&Spanned<String>>,
-        templates: &HashMap<String, ProfileSpec>,
+        templates: &HashMap<String, Arc<ProfileSpec>>,
     ) -> Vec<UnitEntry> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut units = Vec::new();
@@ -372,7 +372,7 @@ impl Checker<'_> {
         seen: &mut HashMap<String, usize>,
         default_regions: Option<&RegionSpec>,
         fleet_role: Option<&Spanned<String>>,
-        templates: &HashMap<String, ProfileSpec>,
+        templates: &HashMap<String, Arc<ProfileSpec>>,
     ) -> Option<UnitEntry> {
         let id = unit.id.get_ref();
         if !is_unit_id(id) && !is_root_id(id) {

@@ -219,7 +219,7 @@ impl<'f> Checker<'f> {
             }
         }
 
-        let mut templates: HashMap<String, ProfileSpec> = HashMap::new();
+        let mut templates: HashMap<String, Arc<ProfileSpec>> = HashMap::new();
         let mut profiles = Vec::new();
         // Values already reported, or that cannot be expanded (an unknown
         // placeholder, reported once): each is reported at most once.
@@ -231,12 +231,10 @@ impl<'f> Checker<'f> {
                     reported_templates.insert(text.span.clone());
                 }
             }
+            let template = Arc::new(template);
             profiles.push(Profile {
                 name: name.get_ref().clone(),
-                enabled: template.enabled,
-                template: template.unexpanded(),
-                managed: template.managed(&Placeholders::LITERAL),
-                spec: Arc::new(template.clone()),
+                spec: template.clone(),
             });
             templates.insert(name.into_inner(), template);
         }
@@ -326,7 +324,7 @@ impl<'f> Checker<'f> {
         self.report_regionless_accounts();
         // A profile no listed target uses (an OU's, or one kept for later)
         // is checked with example values, so its mistakes show today.
-        let mut unexpanded: Vec<(&String, &ProfileSpec)> = templates
+        let mut unexpanded: Vec<(&String, &Arc<ProfileSpec>)> = templates
             .iter()
             .filter(|(name, template)| template.enabled && !expanded_profiles.contains(*name))
             .collect();
@@ -468,7 +466,7 @@ impl<'f> Checker<'f> {
     fn check_shared_destinations(
         &mut self,
         targets: &[Target],
-        templates: &HashMap<String, ProfileSpec>,
+        templates: &HashMap<String, Arc<ProfileSpec>>,
     ) {
         type Key = (String, String, String);
         let mut seen: HashMap<Key, (String, String)> = HashMap::new();
@@ -589,7 +587,7 @@ impl<'f> Checker<'f> {
         default_regions: Option<&RegionSpec>,
         role_name: Option<&Spanned<String>>,
         roleless: &mut Option<Range<usize>>,
-        templates: &HashMap<String, ProfileSpec>,
+        templates: &HashMap<String, Arc<ProfileSpec>>,
     ) -> Option<ResolvedAccount> {
         let file = self.file;
         let before = self.problems.len();
@@ -617,25 +615,19 @@ impl<'f> Checker<'f> {
         }
         if let Some(name) = &account.name {
             let text = name.get_ref();
-            // The id itself may be invalid (reported above): a name is
-            // then only checked for its characters.
-            let own = id
-                .clone()
-                .unwrap_or_else(|| AccountId::parse("000000000000").expect("12 digits"));
-            match names::check_account_name(text, &own) {
+            match names::check_account_name(text, account.id.get_ref()) {
                 Ok(()) => {}
                 Err(names::BadAccountName::Characters) => {
                     self.error(name.span(), format!("`{text}` cannot be an account name"))
                         .help("names appear in targets as NAME/REGION: use letters, digits, '-', '_' or '.'");
                 }
-                Err(names::BadAccountName::OtherAccountsId) if id.is_some() => {
+                Err(names::BadAccountName::OtherAccountsId) => {
                     self.error(
                         name.span(),
                         "an account name must not look like another account's id",
                     )
                     .help("targets are written NAME/REGION, so this name would be ambiguous");
                 }
-                Err(names::BadAccountName::OtherAccountsId) => {}
             }
             if let Some(first) = seen_names.get(text) {
                 let (line, _) = file.line_col(first.start);
@@ -734,7 +726,7 @@ impl<'f> Checker<'f> {
     fn unknown_profile(
         &mut self,
         name: &Spanned<String>,
-        templates: &HashMap<String, ProfileSpec>,
+        templates: &HashMap<String, Arc<ProfileSpec>>,
     ) {
         let closest = templates
             .keys()

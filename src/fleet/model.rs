@@ -107,14 +107,21 @@ pub struct Settings {
 #[derive(Clone, Debug)]
 pub struct Profile {
     pub name: String,
-    pub enabled: bool,
-    /// The configuration with its placeholders unexpanded; `None` for a
-    /// profile with `enabled = false`.
-    pub template: Option<LoggingConfig>,
-    /// What the profile manages, placeholders unexpanded.
-    pub managed: Managed,
     /// The profile, checked, to expand for each target.
     pub spec: Arc<ProfileSpec>,
+}
+
+impl Profile {
+    /// The configuration with its placeholders unexpanded; `None` for a
+    /// profile with `enabled = false`.
+    pub fn template(&self) -> Option<LoggingConfig> {
+        self.spec.unexpanded()
+    }
+
+    /// What the profile manages, placeholders unexpanded.
+    pub fn managed(&self) -> Managed {
+        self.spec.managed(&Placeholders::LITERAL)
+    }
 }
 
 /// A validated fleet file.
