@@ -229,17 +229,22 @@ pub async fn plan_targets<A: LoggingApi>(
     concurrency: usize,
     progress: &dyn Progress,
 ) -> Plan {
-    let live = read_live(api, &targets, concurrency, progress).await;
+    // Each target moves into its plan before the reads, and each answer is
+    // put in its plan as it is taken from the reads: one array of targets
+    // for the whole run, not three (targets, answers, plans).
+    let mut targets: Vec<TargetPlan> = targets
+        .into_iter()
+        .map(|target| TargetPlan {
+            target,
+            live: Ok(None),
+            preflight: Vec::new(),
+        })
+        .collect();
+    for (index, live) in read_each(api, &targets, concurrency, progress).await {
+        targets[index].live = live;
+    }
     Plan {
-        targets: targets
-            .into_iter()
-            .zip(live)
-            .map(|(target, live)| TargetPlan {
-                target,
-                live,
-                preflight: Vec::new(),
-            })
-            .collect(),
+        targets,
         destinations: Vec::new(),
         changed_outside: Vec::new(),
     }
@@ -254,21 +259,38 @@ pub async fn read_live<A: LoggingApi, T: AsRef<Target> + Sync>(
     concurrency: usize,
     progress: &dyn Progress,
 ) -> Vec<Result<Option<LoggingConfig>, ApiError>> {
-    progress.started(targets.len());
-    prepare_accounts(api, targets.iter().map(AsRef::as_ref), concurrency).await;
-    let mut read: Vec<(usize, Result<Option<LoggingConfig>, ApiError>)> =
-        futures::stream::iter(targets.iter().enumerate())
-            .map(|(index, target)| async move {
-                let live = api.get(location(target.as_ref())).await;
-                progress.advanced();
-                (index, live)
-            })
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
-    progress.finished();
+    let mut read = read_each(api, targets, concurrency, progress).await;
     read.sort_unstable_by_key(|(index, _)| *index);
     read.into_iter().map(|(_, live)| live).collect()
+}
+
+/// The live configuration of each of `targets` with its index, in the order
+/// the answers came, read with at most `concurrency` calls in flight.
+async fn read_each<A: LoggingApi, T: AsRef<Target> + Sync>(
+    api: &A,
+    targets: &[T],
+    concurrency: usize,
+    progress: &dyn Progress,
+) -> Vec<(usize, Result<Option<LoggingConfig>, ApiError>)> {
+    progress.started(targets.len());
+    prepare_accounts(api, targets.iter().map(AsRef::as_ref), concurrency).await;
+    // Sized once: collecting a stream grows the array by doubling, and at
+    // 10,000 targets the copies and the slack were megabytes.
+    let mut read = Vec::with_capacity(targets.len());
+    futures::stream::iter(targets.iter().enumerate())
+        .map(|(index, target)| async move {
+            let live = api.get(location(target.as_ref())).await;
+            progress.advanced();
+            (index, live)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .for_each(|answer| {
+            read.push(answer);
+            std::future::ready(())
+        })
+        .await;
+    progress.finished();
+    read
 }
 
 /// Lets the API set up every account of `targets` before their calls start.
