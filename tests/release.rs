@@ -131,10 +131,13 @@ fn the_release_profiles_strip_and_binstall_finds_the_dist_archives() {
     let profiles = manifest["profile"].as_table().unwrap();
     let release = profiles["release"].as_table().unwrap();
     assert_eq!(release["strip"].as_bool(), Some(true));
+    // The published binary is the one `cargo build --release` and the
+    // benchmark build: dist only names the release profile.
+    assert_eq!(release["lto"].as_str(), Some("thin"));
+    assert_eq!(release["codegen-units"].as_integer(), Some(1));
     let dist = profiles["dist"].as_table().unwrap();
     assert_eq!(dist["inherits"].as_str(), Some("release"));
-    assert_eq!(dist["lto"].as_str(), Some("thin"));
-    assert_eq!(dist["codegen-units"].as_integer(), Some(1));
+    assert_eq!(dist.len(), 1, "{dist:?}");
 
     let package = manifest["package"].as_table().unwrap();
     let repo = package["repository"].as_str().unwrap();
