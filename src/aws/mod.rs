@@ -1,6 +1,7 @@
 //! The only code that knows the AWS SDK: one shared HTTP client, one set of
 //! credentials per account, one Bedrock client with the account's
-//! credentials, the region and a retry quota of its own set per call.
+//! credentials and the region set per call, and no retry quota shared
+//! between regions.
 
 mod assumed;
 mod attempts;
@@ -162,6 +163,8 @@ pub struct Aws {
     /// Every account's Bedrock client: the account's credentials and the
     /// target's region are set per call.
     bedrock: aws_sdk_bedrock::Client,
+    /// The retry partition of every Bedrock call ([`no_retry_quota`]).
+    bedrock_retries: RetryPartition,
     settings: Settings,
     permission_retry_window: Duration,
     retry_log: Arc<RetryLog>,
@@ -232,6 +235,7 @@ impl Aws {
         Aws {
             sts: aws_sdk_sts::Client::new(&base),
             bedrock: aws_sdk_bedrock::Client::new(&base),
+            bedrock_retries: no_retry_quota(),
             base,
             settings: options.settings,
             permission_retry_window: options.permission_retry_window,
@@ -344,21 +348,25 @@ fn at_target(at: Location<'_>, err: ApiError) -> ApiError {
     err
 }
 
-/// The per-call settings: the target's region, and a retry quota of the
-/// call's own, so a throttled or failing region never uses up the retries
-/// of the others. The quota (the SDK's token bucket) is the call's alone:
-/// each call is bounded by its attempts and its operation timeout, and a
-/// quota kept per account × region for the whole run (as the SDK's shared
-/// map of partitions would) cost about 330 bytes per target and was never
-/// drawn down by a target's few calls.
-fn per_target(at: Location<'_>) -> aws_sdk_bedrock::config::Builder {
+/// The per-call settings: the target's region, and the retry partition
+/// every Bedrock call shares (see [`no_retry_quota`]).
+fn per_target(at: Location<'_>, retries: &RetryPartition) -> aws_sdk_bedrock::config::Builder {
     aws_sdk_bedrock::config::Builder::default()
         .region(SdkRegion::new(at.region.as_str().to_owned()))
-        .retry_partition(
-            RetryPartition::custom("fleet/bedrock")
-                .token_bucket(TokenBucket::default())
-                .build(),
-        )
+        .retry_partition(retries.clone())
+}
+
+/// The retry partition of Bedrock calls: no retry quota (the SDK's token
+/// bucket), so a throttled or failing region never uses up the retries of
+/// the others; each call is bounded by its attempts and its operation
+/// timeout, and fleet's concurrency bounds the calls. A quota per account ×
+/// region, kept by the SDK in a process-wide map for the whole run, cost
+/// about 330 bytes per target and was never drawn down by a target's few
+/// calls; one shared quota would let one region stop the retries of all.
+fn no_retry_quota() -> RetryPartition {
+    RetryPartition::custom("fleet/bedrock")
+        .token_bucket(TokenBucket::unlimited())
+        .build()
 }
 
 impl Aws {
@@ -385,7 +393,7 @@ impl Aws {
         operation: &'static str,
     ) -> (aws_sdk_bedrock::config::Builder, attempts::Counted) {
         let (counter, counted) = attempts::count(&self.retry_log, at, operation);
-        let mut settings = per_target(at).interceptor(counter);
+        let mut settings = per_target(at, &self.bedrock_retries).interceptor(counter);
         if let Some(credentials) = &session.credentials {
             settings = settings
                 .credentials_provider(credentials.clone())

@@ -240,7 +240,11 @@ pub async fn plan_targets<A: LoggingApi>(
             preflight: Vec::new(),
         })
         .collect();
-    for (index, live) in read_each(api, &targets, concurrency, progress).await {
+    let answers = read_each(api, &targets, concurrency, progress).await;
+    // `Ok(None)` above reads as "nothing set": every target must have had
+    // its answer put over it.
+    debug_assert_eq!(answers.len(), targets.len());
+    for (index, live) in answers {
         targets[index].live = live;
     }
     Plan {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use super::fake::FakeApi;
+use super::plan::read_live;
 use super::saved::SavedPlan;
 use super::*;
 use crate::fleet::{self, Fleet};
@@ -107,6 +108,55 @@ async fn plan_finds_each_action() {
         "{diff}"
     );
     assert_eq!(plan.targets[2].diff(), "");
+}
+
+/// The fake, but a target's Get in us-east-1 answers only after the other
+/// calls in flight have answered: the answers arrive in another order than
+/// the targets'.
+struct LateEast<'a>(&'a FakeApi);
+
+impl LoggingApi for LateEast<'_> {
+    async fn get(&self, at: Location<'_>) -> Result<Option<LoggingConfig>, ApiError> {
+        if at.region.as_str() == "us-east-1" {
+            for _ in 0..8 {
+                tokio::task::yield_now().await;
+            }
+        }
+        self.0.get(at).await
+    }
+
+    async fn put(
+        &self,
+        at: Location<'_>,
+        config: &LoggingConfig,
+        wait: PermissionWait,
+    ) -> Result<(), ApiError> {
+        self.0.put(at, config, wait).await
+    }
+
+    async fn delete(&self, at: Location<'_>) -> Result<(), ApiError> {
+        self.0.delete(at).await
+    }
+}
+
+#[tokio::test]
+async fn answers_arriving_out_of_order_land_on_their_own_targets() {
+    let fleet = fleet();
+    let api = drifted(&fleet);
+    let plan = plan_targets(&LateEast(&api), fleet.targets.clone(), 4, &NoProgress).await;
+    let actions: Vec<_> = plan.targets.iter().map(TargetPlan::action).collect();
+    assert_eq!(
+        actions,
+        vec![
+            Some(Action::Update),
+            Some(Action::Create),
+            Some(Action::NoOp),
+            Some(Action::Delete)
+        ]
+    );
+    let live = read_live(&LateEast(&api), &fleet.targets, 4, &NoProgress).await;
+    let read: Vec<bool> = live.iter().map(|l| matches!(l, Ok(Some(_)))).collect();
+    assert_eq!(read, vec![true, false, true, true]);
 }
 
 #[tokio::test]
